@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The finding contract (../shared/design.md): what the detector puts on the bus as `detail`, what
+ * `credtrail detect --output jsonl` prints one per line, and what the responder and notifier read.
+ */
+export const FINDING_SOURCE = 'credtrail.detector';
+export const FINDING_DETAIL_TYPE = 'Instance Credential Exfiltration';
+
+export const FindingType = {
+  /** Instance credentials used from an origin that is not the instance's. */
+  UnexpectedOrigin: 'InstanceCredentialExfiltration.UnexpectedOrigin',
+  /** Credentials delivered through IMDSv1, the SSRF-friendly path that makes the theft easy. */
+  Imdsv1Delivery: 'InstanceCredentialExposure.IMDSv1',
+} as const;
+export type FindingType = (typeof FindingType)[keyof typeof FindingType];
+
+// GuardDuty's bands: High 7.0–8.9, Medium 4.0–6.9, Low 1.0–3.9. Numbers let a rule match "at or above".
+export const SEVERITY_SCORE = { HIGH: 8, MEDIUM: 5, LOW: 2 } as const;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+export const ExpectedNetworkSchema = z.object({
+  /**
+   * `inventory`: EC2's description of the instance; `first-seen`: the key's first origin;
+   * `endpoint-owner`: the VPC endpoint's owner alone decided; `none`: nothing was known.
+   */
+  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'none']),
+  vpcId: z.string().nullable(),
+  subnetId: z.string().nullable(),
+  privateIps: z.array(z.string()),
+  publicIps: z.array(z.string()),
+  ipv6Addresses: z.array(z.string()),
+  natGatewayIps: z.array(z.string()),
+  vpcEndpointIds: z.array(z.string()),
+  /** The key's first origin, when the first-seen method decided. */
+  firstOrigin: z.string().nullable(),
+  /** Why the network is not known, e.g. an enrichment that failed. */
+  note: z.string().nullable(),
+});
+export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
+
+export const FindingDetailSchema = z.object({
+  schemaVersion: z.literal(1),
+  findingId: z.string().regex(/^[0-9a-f]{32}$/),
+  type: z.enum([FindingType.UnexpectedOrigin, FindingType.Imdsv1Delivery]),
+  severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
+  severityScore: z.number(),
+  title: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  instanceId: z.string(),
+  roleArn: z.string(),
+  roleName: z.string(),
+  accessKeyId: z.string(),
+  sourceIp: z.string().nullable(),
+  vpcEndpointId: z.string().nullable(),
+  vpcEndpointAccountId: z.string().nullable(),
+  firstSeen: IsoTime,
+  lastSeen: IsoTime,
+  eventCount: z.number().int().nonnegative(),
+  eventNames: z.array(z.string()),
+  userAgents: z.array(z.string()),
+  /** "1.0" (IMDSv1) or "2.0" (IMDSv2), from `sessionContext.ec2RoleDelivery`. */
+  imdsVersion: z.string().nullable(),
+  /** When EC2 delivered the key, if the delivery was seen. */
+  keyIssuedAt: IsoTime.nullable(),
+  expected: ExpectedNetworkSchema,
+  reason: z.string(),
+});
+export type FindingDetail = z.infer<typeof FindingDetailSchema>;

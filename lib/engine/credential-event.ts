@@ -1,0 +1,42 @@
+/** What the engine needs from a CloudTrail record, and nothing more. Times are epoch milliseconds. */
+
+/** EC2 handing fresh instance-profile credentials to an instance (an `sts:AssumeRole` made by EC2). */
+export interface CredentialDelivery {
+  readonly kind: 'delivery';
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly accessKeyId: string;
+  readonly instanceId: string;
+  readonly roleArn: string;
+  readonly accountId: string;
+  /** The region EC2 delivered in: the instance's own region. */
+  readonly region: string;
+}
+
+export type CredentialKind = 'instance-profile' | 'instance-identity';
+
+/** A call signed with instance credentials, from somewhere the engine must judge. */
+export interface CredentialUse {
+  readonly kind: 'use';
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly accessKeyId: string;
+  readonly instanceId: string;
+  readonly credentialKind: CredentialKind;
+  readonly roleArn: string;
+  readonly roleName: string;
+  readonly accountId: string;
+  /** The region the call was made to, not necessarily the instance's. */
+  readonly region: string;
+  readonly sourceIp: string;
+  readonly vpcEndpointId?: string;
+  readonly vpcEndpointAccountId?: string;
+  /** `sessionContext.ec2RoleDelivery`: "1.0" when the credentials came from IMDSv1. */
+  readonly roleDelivery?: string;
+  readonly userAgent?: string;
+  readonly recipientAccountId?: string;
+}
+
+export type CredentialEvent = CredentialDelivery | CredentialUse;

@@ -1,0 +1,98 @@
+import type { FindingDetail } from '../contracts/finding-event';
+import type { InstanceNetwork } from './instance-network';
+import type { Origin } from './origin';
+
+/** What the detector remembers about one access key (one credential session). */
+export interface SessionState {
+  readonly accessKeyId: string;
+  readonly instanceId: string;
+  readonly roleArn: string;
+  readonly accountId: string;
+  /** The instance's region, known when EC2's delivery was seen (calls can go to any region). */
+  readonly region?: string;
+  /** When EC2 delivered the key (epoch ms). */
+  readonly issuedAt?: number;
+  /** First origins, one per kind: an instance may use NAT for most calls and an endpoint for some. */
+  readonly baselines: { readonly address?: Origin; readonly endpoint?: Origin };
+}
+
+export type BaselineKind = keyof SessionState['baselines'];
+
+/** Everything the detector learnt about one finding in one batch, to be merged into what is stored. */
+export interface FindingObservation {
+  /** The finding as first observed in this batch; counts and times below are merged on top. */
+  readonly detail: FindingDetail;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly eventCount: number;
+  readonly eventNames: readonly string[];
+  readonly userAgents: readonly string[];
+}
+
+export interface StoredFinding {
+  readonly detail: FindingDetail;
+  /** True when this batch created the finding: alert on it. False: an update of a known one. */
+  readonly created: boolean;
+  /** The event count before this batch (0 when created). */
+  readonly previousEventCount: number;
+}
+
+/**
+ * The detector's memory. The CLI keeps it in a Map; the Lambda in DynamoDB. Every method works on a
+ * batch so a remote store can batch its requests; all of them must be safe under concurrent callers.
+ */
+export interface DetectorStore {
+  getSessions(accessKeyIds: readonly string[]): Promise<Map<string, SessionState>>;
+  /** Records EC2's delivery of keys. Never resets a session's baselines (a late delivery is common). */
+  putDeliveries(sessions: readonly SessionState[]): Promise<void>;
+  /**
+   * Makes `origin` the session's first origin of its kind unless one exists already, atomically, and
+   * returns whichever origin won: two workers must never both believe they were first.
+   */
+  claimBaseline(session: SessionState, kind: BaselineKind, origin: Origin): Promise<Origin>;
+  saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]>;
+}
+
+export type NetworkLookup =
+  | { readonly status: 'found'; readonly network: InstanceNetwork }
+  | { readonly status: 'unknown' }
+  /** The lookup itself failed: the detector falls back to first-seen and says so in the finding. */
+  | { readonly status: 'failed'; readonly reason: string };
+
+export interface NetworkRequest {
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly region?: string;
+}
+
+/** Where instance networks come from: inventory files offline, EC2 Describe* (cached) in Lambda. */
+export interface NetworkDirectory {
+  lookup(requests: readonly NetworkRequest[]): Promise<Map<string, NetworkLookup>>;
+}
+
+export const MAX_EVENT_NAMES = 25;
+export const MAX_USER_AGENTS = 5;
+
+/** Merges a batch's observation into a stored finding: used by every store, so they agree. */
+export function mergeFinding(stored: FindingDetail | undefined, observation: FindingObservation): FindingDetail {
+  const base = stored ?? observation.detail;
+  const firstSeen = Math.min(Date.parse(base.firstSeen), observation.firstSeen);
+  const lastSeen = Math.max(Date.parse(base.lastSeen), observation.lastSeen);
+  return {
+    ...base,
+    firstSeen: new Date(firstSeen).toISOString(),
+    lastSeen: new Date(lastSeen).toISOString(),
+    eventCount: (stored?.eventCount ?? 0) + observation.eventCount,
+    eventNames: unionCapped(stored?.eventNames ?? [], observation.eventNames, MAX_EVENT_NAMES),
+    userAgents: unionCapped(stored?.userAgents ?? [], observation.userAgents, MAX_USER_AGENTS),
+  };
+}
+
+function unionCapped(a: readonly string[], b: readonly string[], cap: number): string[] {
+  const merged = new Set(a);
+  for (const item of b) {
+    if (merged.size >= cap) break;
+    merged.add(item);
+  }
+  return [...merged];
+}

@@ -1,0 +1,406 @@
+import { createHash } from 'node:crypto';
+import {
+  FindingType,
+  SEVERITY_SCORE,
+  type ExpectedNetwork,
+  type FindingDetail,
+} from '../contracts/finding-event';
+import { BoundedMap } from './bounded-map';
+import type { CredentialEvent, CredentialUse } from './credential-event';
+import type { ExceptionList } from './credential-exception';
+import {
+  MAX_EVENT_NAMES,
+  MAX_USER_AGENTS,
+  type BaselineKind,
+  type DetectorStore,
+  type FindingObservation,
+  type NetworkDirectory,
+  type SessionState,
+  type StoredFinding,
+} from './detector-store';
+import { NetworkMatcher } from './instance-network';
+import { describeOrigin, originKey, originOf, type Origin } from './origin';
+import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
+
+export interface DetectorOptions {
+  readonly store: DetectorStore;
+  readonly networks: NetworkDirectory;
+  readonly exceptions: ExceptionList;
+  /** Accounts whose VPC endpoints are affiliated (MEDIUM) rather than foreign (HIGH). */
+  readonly trustedAccounts: ReadonlySet<string>;
+  /** Also trust every account that appears as `recipientAccountId` in the logs (the CLI's default). */
+  readonly trustRecipientAccounts?: boolean;
+  /** Epoch milliseconds; exceptions expire against it. */
+  readonly clock: () => number;
+  /** How long a judgement of a (key, origin) pair is reused before it is made again. */
+  readonly verdictTtlMs?: number;
+}
+
+export interface BatchStats {
+  credentialUses: number;
+  deliveries: number;
+  expected: number;
+  suppressed: number;
+  suspicious: number;
+  /** Suspicious events already counted (the same eventID arriving twice). */
+  duplicates: number;
+}
+
+export interface BatchResult {
+  /** Findings created or updated by this batch, after merging with the store. */
+  readonly findings: StoredFinding[];
+  readonly stats: BatchStats;
+}
+
+interface CachedVerdict {
+  readonly verdict: OriginVerdict;
+  readonly validUntil: number;
+  /** Set for suspicious verdicts: the finding the pair feeds. */
+  readonly finding?: FindingTemplate;
+}
+
+interface FindingTemplate {
+  readonly findingId: string;
+  readonly build: (use: CredentialUse) => FindingDetail;
+}
+
+interface NetworkEntry {
+  readonly matcher?: NetworkMatcher;
+  /** Why no network is known, when a lookup failed. */
+  readonly note?: string;
+}
+
+interface Aggregate {
+  detail: FindingDetail;
+  firstSeen: number;
+  lastSeen: number;
+  eventCount: number;
+  eventNames: Set<string>;
+  userAgents: Set<string>;
+}
+
+const CACHE_SIZE = 500_000;
+const SEEN_EVENT_IDS = 200_000;
+
+/**
+ * The stateful detector: feeds sorted credential events through `judgeOrigin`, remembering sessions,
+ * networks and verdicts so that a repeat (key, origin) pair costs a Map lookup and no I/O.
+ */
+export class Detector {
+  readonly trustedAccounts: Set<string>;
+  private readonly sessions = new BoundedMap<string, SessionState>(CACHE_SIZE);
+  private readonly networks = new BoundedMap<string, NetworkEntry>(CACHE_SIZE);
+  private readonly verdicts = new BoundedMap<string, CachedVerdict>(CACHE_SIZE);
+  private readonly countedEventIds = new BoundedMap<string, true>(SEEN_EVENT_IDS);
+  private exceptions: ExceptionList;
+
+  constructor(private readonly options: DetectorOptions) {
+    this.trustedAccounts = new Set(options.trustedAccounts);
+    this.exceptions = options.exceptions;
+  }
+
+  /** Swaps the exception list (the Lambda re-reads its table now and then); cached verdicts are dropped. */
+  setExceptions(exceptions: ExceptionList): void {
+    this.exceptions = exceptions;
+    this.verdicts.clear();
+  }
+
+  async process(events: readonly CredentialEvent[]): Promise<BatchResult> {
+    const now = this.options.clock();
+    const stats: BatchStats = { credentialUses: 0, deliveries: 0, expected: 0, suppressed: 0, suspicious: 0, duplicates: 0 };
+    await this.recordDeliveries(events, stats);
+    await this.prefetch(events, now);
+
+    const aggregates = new Map<string, Aggregate>();
+    for (const event of events) {
+      if (event.kind !== 'use') continue;
+      stats.credentialUses++;
+      if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
+        this.trustedAccounts.add(event.recipientAccountId);
+      }
+      const pairKey = `${event.accessKeyId}|${pairOriginKey(event)}`;
+      let cached = this.verdicts.get(pairKey);
+      if (cached === undefined || cached.validUntil <= now) {
+        cached = await this.judge(event, now);
+        this.verdicts.set(pairKey, cached);
+      }
+      const { verdict } = cached;
+      if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
+        if (this.isRepeat(event.eventId)) stats.duplicates++;
+        else {
+          stats.suspicious++;
+          observe(aggregates, cached.finding, event);
+        }
+      } else if (verdict.outcome === 'suppressed') stats.suppressed++;
+      else stats.expected++;
+
+      if (event.roleDelivery === '1.0') this.observeImdsv1(aggregates, event, now);
+    }
+
+    const findings =
+      aggregates.size === 0 ? [] : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
+    return { findings, stats };
+  }
+
+  private async recordDeliveries(events: readonly CredentialEvent[], stats: BatchStats): Promise<void> {
+    const deliveries: SessionState[] = [];
+    for (const event of events) {
+      if (event.kind !== 'delivery') continue;
+      stats.deliveries++;
+      const known = this.sessions.get(event.accessKeyId);
+      if (known?.issuedAt !== undefined) continue;
+      const session: SessionState = {
+        accessKeyId: event.accessKeyId,
+        instanceId: event.instanceId,
+        roleArn: event.roleArn,
+        accountId: event.accountId,
+        region: event.region,
+        issuedAt: event.eventTime,
+        baselines: known?.baselines ?? {},
+      };
+      this.sessions.set(event.accessKeyId, session);
+      deliveries.push(session);
+    }
+    if (deliveries.length > 0) await this.options.store.putDeliveries(deliveries);
+  }
+
+  /** One batched read of the sessions and networks that the uses below will need and we lack. */
+  private async prefetch(events: readonly CredentialEvent[], now: number): Promise<void> {
+    const keys = new Set<string>();
+    const instances = new Map<string, { instanceId: string; accountId: string; region?: string }>();
+    for (const event of events) {
+      if (event.kind !== 'use') continue;
+      const cached = this.verdicts.get(`${event.accessKeyId}|${pairOriginKey(event)}`);
+      if (cached !== undefined && cached.validUntil > now) continue;
+      if (!this.sessions.has(event.accessKeyId)) keys.add(event.accessKeyId);
+      if (!this.networks.has(event.instanceId) && !instances.has(event.instanceId)) {
+        const region = this.sessions.get(event.accessKeyId)?.region;
+        instances.set(event.instanceId, {
+          instanceId: event.instanceId,
+          accountId: event.accountId,
+          ...(region !== undefined ? { region } : {}),
+        });
+      }
+    }
+    if (keys.size > 0) {
+      const found = await this.options.store.getSessions([...keys]);
+      for (const [key, session] of found) this.sessions.set(key, session);
+    }
+    if (instances.size > 0) {
+      const lookups = await this.options.networks.lookup([...instances.values()]);
+      for (const instanceId of instances.keys()) {
+        const lookup = lookups.get(instanceId);
+        if (lookup?.status === 'found') this.networks.set(instanceId, { matcher: new NetworkMatcher(lookup.network) });
+        else if (lookup?.status === 'failed') this.networks.set(instanceId, { note: lookup.reason });
+        else this.networks.set(instanceId, {});
+      }
+    }
+  }
+
+  private async judge(use: CredentialUse, now: number): Promise<CachedVerdict> {
+    const origin = originOf(use);
+    const network = this.networks.get(use.instanceId) ?? {};
+    let session = this.sessionFor(use);
+    const kind: BaselineKind = origin.kind === 'address' ? 'address' : 'endpoint';
+    const input = {
+      use,
+      origin,
+      ...(network.matcher !== undefined ? { network: network.matcher } : {}),
+      trustedAccounts: this.trustedAccounts,
+      exceptions: this.exceptions,
+      now,
+    };
+    let verdict = judgeOrigin({ ...input, ...baselineOf(session, kind) });
+    if (verdict.outcome === 'needs-baseline') {
+      const winner = await this.options.store.claimBaseline(session, kind, origin);
+      session = { ...session, baselines: { ...session.baselines, [kind]: winner } };
+      this.sessions.set(use.accessKeyId, session);
+      verdict = judgeOrigin({ ...input, baseline: winner });
+    }
+    const validUntil = Math.min(now + (this.options.verdictTtlMs ?? Infinity), this.exceptions.nextExpiry(now));
+    if (verdict.outcome !== 'suspicious') return { verdict, validUntil };
+
+    const findingId = findingIdOf(`${use.accessKeyId}|${originKey(origin)}`);
+    const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
+    const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
+    const region = session.region ?? network.matcher?.network.region;
+    const severity = verdict.severity;
+    const build = (first: CredentialUse): FindingDetail => ({
+      schemaVersion: 1,
+      findingId,
+      type: FindingType.UnexpectedOrigin,
+      severity,
+      severityScore: SEVERITY_SCORE[severity],
+      title: `${severity}: instance credentials of ${first.instanceId} used from ${describeOrigin(origin)}`,
+      accountId: first.accountId,
+      region: region ?? first.region,
+      instanceId: first.instanceId,
+      roleArn: first.roleArn,
+      roleName: first.roleName,
+      accessKeyId: first.accessKeyId,
+      sourceIp: origin.sourceIp,
+      vpcEndpointId: origin.kind === 'endpoint' ? origin.vpcEndpointId : null,
+      vpcEndpointAccountId: origin.kind === 'endpoint' ? (origin.vpcEndpointAccountId ?? null) : null,
+      firstSeen: new Date(first.eventTime).toISOString(),
+      lastSeen: new Date(first.eventTime).toISOString(),
+      eventCount: 0,
+      eventNames: [],
+      userAgents: [],
+      imdsVersion: first.roleDelivery ?? null,
+      keyIssuedAt,
+      expected,
+      reason: verdict.reason,
+    });
+    return { verdict, validUntil, finding: { findingId, build } };
+  }
+
+  private sessionFor(use: CredentialUse): SessionState {
+    const known = this.sessions.get(use.accessKeyId);
+    if (known !== undefined) return known;
+    const session: SessionState = {
+      accessKeyId: use.accessKeyId,
+      instanceId: use.instanceId,
+      roleArn: use.roleArn,
+      accountId: use.accountId,
+      baselines: {},
+    };
+    this.sessions.set(use.accessKeyId, session);
+    return session;
+  }
+
+  private observeImdsv1(aggregates: Map<string, Aggregate>, use: CredentialUse, now: number): void {
+    const exception = this.exceptions.match(
+      { endpointTrusted: false, accountId: use.accountId, roleName: use.roleName, instanceId: use.instanceId },
+      now,
+    );
+    if (exception !== undefined || this.isRepeat(`imdsv1|${use.eventId}`)) return;
+    const findingId = findingIdOf(`imdsv1|${use.instanceId}`);
+    observe(
+      aggregates,
+      {
+        findingId,
+        build: (first) => ({
+          schemaVersion: 1,
+          findingId,
+          type: FindingType.Imdsv1Delivery,
+          severity: 'LOW' satisfies Severity,
+          severityScore: SEVERITY_SCORE.LOW,
+          title: `LOW: ${first.instanceId} hands out role credentials through IMDSv1`,
+          accountId: first.accountId,
+          region: this.sessions.get(first.accessKeyId)?.region ?? first.region,
+          instanceId: first.instanceId,
+          roleArn: first.roleArn,
+          roleName: first.roleName,
+          accessKeyId: first.accessKeyId,
+          sourceIp: null,
+          vpcEndpointId: null,
+          vpcEndpointAccountId: null,
+          firstSeen: new Date(first.eventTime).toISOString(),
+          lastSeen: new Date(first.eventTime).toISOString(),
+          eventCount: 0,
+          eventNames: [],
+          userAgents: [],
+          imdsVersion: '1.0',
+          keyIssuedAt: null,
+          expected: { ...EMPTY_EXPECTED, source: 'none' },
+          reason: `Instance ${first.instanceId} (role ${first.roleName}) got its credentials through IMDSv1, which an SSRF bug can reach; require IMDSv2 (HttpTokens=required).`,
+        }),
+      },
+      use,
+    );
+  }
+
+  /** True when this eventID was already counted: one record reaching us by two paths is one sighting. */
+  private isRepeat(eventId: string): boolean {
+    if (this.countedEventIds.has(eventId)) return true;
+    this.countedEventIds.set(eventId, true);
+    return false;
+  }
+}
+
+function pairOriginKey(use: CredentialUse): string {
+  return use.vpcEndpointId === undefined ? `ip:${use.sourceIp}` : `vpce:${use.vpcEndpointId}|${use.sourceIp}`;
+}
+
+function baselineOf(session: SessionState, kind: BaselineKind): { baseline?: Origin } {
+  const baseline = session.baselines[kind];
+  return baseline === undefined ? {} : { baseline };
+}
+
+function observe(aggregates: Map<string, Aggregate>, template: FindingTemplate, use: CredentialUse): void {
+  let aggregate = aggregates.get(template.findingId);
+  if (aggregate === undefined) {
+    aggregate = {
+      detail: template.build(use),
+      firstSeen: use.eventTime,
+      lastSeen: use.eventTime,
+      eventCount: 0,
+      eventNames: new Set(),
+      userAgents: new Set(),
+    };
+    aggregates.set(template.findingId, aggregate);
+  }
+  aggregate.eventCount++;
+  if (use.eventTime < aggregate.firstSeen) aggregate.firstSeen = use.eventTime;
+  if (use.eventTime > aggregate.lastSeen) aggregate.lastSeen = use.eventTime;
+  if (aggregate.eventNames.size < MAX_EVENT_NAMES) aggregate.eventNames.add(use.eventName);
+  if (use.userAgent !== undefined && aggregate.userAgents.size < MAX_USER_AGENTS) aggregate.userAgents.add(use.userAgent);
+}
+
+function toObservation(aggregate: Aggregate): FindingObservation {
+  return {
+    detail: aggregate.detail,
+    firstSeen: aggregate.firstSeen,
+    lastSeen: aggregate.lastSeen,
+    eventCount: aggregate.eventCount,
+    eventNames: [...aggregate.eventNames],
+    userAgents: [...aggregate.userAgents],
+  };
+}
+
+const EMPTY_EXPECTED: ExpectedNetwork = {
+  source: 'none',
+  vpcId: null,
+  subnetId: null,
+  privateIps: [],
+  publicIps: [],
+  ipv6Addresses: [],
+  natGatewayIps: [],
+  vpcEndpointIds: [],
+  firstOrigin: null,
+  note: null,
+};
+
+function expectedNetwork(
+  basis: 'inventory' | 'first-seen' | 'endpoint-owner',
+  entry: NetworkEntry,
+  baseline: Origin | undefined,
+): ExpectedNetwork {
+  const network = entry.matcher?.network;
+  const note =
+    entry.note === undefined ? null : `The instance's network could not be read (${entry.note}); judged by other means.`;
+  if (network === undefined) {
+    return {
+      ...EMPTY_EXPECTED,
+      source: basis,
+      firstOrigin: baseline === undefined ? null : describeOrigin(baseline),
+      note,
+    };
+  }
+  return {
+    source: basis,
+    vpcId: network.vpcId ?? null,
+    subnetId: network.subnetId ?? null,
+    privateIps: [...network.privateIps],
+    publicIps: [...network.publicIps],
+    ipv6Addresses: [...network.ipv6Addresses],
+    natGatewayIps: [...network.natGatewayIps],
+    vpcEndpointIds: [...network.vpcEndpointIds],
+    firstOrigin: baseline === undefined ? null : describeOrigin(baseline),
+    note,
+  };
+}
+
+export function findingIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,60 @@
+import type { FindingDetail } from '../contracts/finding-event';
+import {
+  mergeFinding,
+  type BaselineKind,
+  type DetectorStore,
+  type FindingObservation,
+  type SessionState,
+  type StoredFinding,
+} from '../engine/detector-store';
+import type { Origin } from '../engine/origin';
+
+/** The CLI's store: a Map per kind of item. Grows with sessions, origins and findings, not events. */
+export class MemoryStore implements DetectorStore {
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly findings = new Map<string, FindingDetail>();
+
+  getSessions(accessKeyIds: readonly string[]): Promise<Map<string, SessionState>> {
+    const found = new Map<string, SessionState>();
+    for (const key of accessKeyIds) {
+      const session = this.sessions.get(key);
+      if (session !== undefined) found.set(key, session);
+    }
+    return Promise.resolve(found);
+  }
+
+  putDeliveries(sessions: readonly SessionState[]): Promise<void> {
+    for (const session of sessions) {
+      const existing = this.sessions.get(session.accessKeyId);
+      this.sessions.set(session.accessKeyId, {
+        ...session,
+        baselines: existing?.baselines ?? session.baselines,
+      });
+    }
+    return Promise.resolve();
+  }
+
+  claimBaseline(session: SessionState, kind: BaselineKind, origin: Origin): Promise<Origin> {
+    const existing = this.sessions.get(session.accessKeyId) ?? session;
+    const winner = existing.baselines[kind];
+    if (winner !== undefined) return Promise.resolve(winner);
+    this.sessions.set(session.accessKeyId, { ...existing, baselines: { ...existing.baselines, [kind]: origin } });
+    return Promise.resolve(origin);
+  }
+
+  saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]> {
+    return Promise.resolve(
+      observations.map((observation) => {
+        const stored = this.findings.get(observation.detail.findingId);
+        const detail = mergeFinding(stored, observation);
+        this.findings.set(detail.findingId, detail);
+        return { detail, created: stored === undefined, previousEventCount: stored?.eventCount ?? 0 };
+      }),
+    );
+  }
+
+  /** Every finding held, newest last seen first: what `credtrail detect` reports. */
+  allFindings(): FindingDetail[] {
+    return [...this.findings.values()];
+  }
+}
