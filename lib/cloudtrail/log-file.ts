@@ -31,10 +31,10 @@ export async function readLogFile(fileName: string, body: Readable | Uint8Array)
   } catch (error) {
     throw new CorruptLogFileError(fileName, `invalid JSON (${messageOf(error)})`);
   }
-  if (Array.isArray(parsed)) return parsed;
+  if (Array.isArray(parsed)) return parsed as unknown[];
   if (typeof parsed === 'object' && parsed !== null) {
     const records = (parsed as Record<string, unknown>)['Records'];
-    if (Array.isArray(records)) return records;
+    if (Array.isArray(records)) return records as unknown[];
     if ('eventID' in parsed || 'detail' in parsed) return [parsed];
   }
   throw new CorruptLogFileError(fileName, 'no "Records" list: not a CloudTrail log file');
@@ -63,7 +63,8 @@ async function collect(fileName: string, stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     total += bytes.length;
-    if (total > MAX_LOG_FILE_BYTES) throw new CorruptLogFileError(fileName, `larger than ${MAX_LOG_FILE_BYTES} bytes`);
+    if (total > MAX_LOG_FILE_BYTES)
+      throw new CorruptLogFileError(fileName, `larger than ${MAX_LOG_FILE_BYTES} bytes`);
     chunks.push(bytes);
   }
   return Buffer.concat(chunks);
@@ -80,7 +81,13 @@ export function deliveryTimeOf(name: string): number | undefined {
   const match = CLOUDTRAIL_TIME.exec(name);
   if (!match?.[1]) return undefined;
   const t = match[1];
-  const time = Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(9, 11), +t.slice(11, 13));
+  const time = Date.UTC(
+    +t.slice(0, 4),
+    +t.slice(4, 6) - 1,
+    +t.slice(6, 8),
+    +t.slice(9, 11),
+    +t.slice(11, 13),
+  );
   return Number.isNaN(time) ? undefined : time;
 }
 

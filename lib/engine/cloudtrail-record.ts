@@ -72,7 +72,8 @@ const INSTANCE_ID = /^i-[A-Za-z0-9]+$/;
  * in a trail belong to other principals and must cost next to nothing.
  */
 export function normalizeRecord(raw: unknown): NormalizeResult {
-  if (typeof raw !== 'object' || raw === null) return { status: 'invalid', reason: 'record is not an object' };
+  if (typeof raw !== 'object' || raw === null)
+    return { status: 'invalid', reason: 'record is not an object' };
   const record = unwrapEventBridge(raw as Record<string, unknown>);
   const identity = record['userIdentity'];
   if (typeof identity !== 'object' || identity === null) return UNRELATED;
@@ -118,10 +119,14 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
   const sourceIp = normalizeAddress(r.sourceIPAddress);
   if (sourceIp === undefined) {
     if (isServiceSource(r.sourceIPAddress)) return SERVICE_CALL;
-    return { status: 'invalid', reason: `sourceIPAddress "${truncate(r.sourceIPAddress)}" is not an address` };
+    return {
+      status: 'invalid',
+      reason: `sourceIPAddress "${truncate(r.sourceIPAddress)}" is not an address`,
+    };
   }
   const eventTime = Date.parse(r.eventTime);
-  if (Number.isNaN(eventTime)) return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
+  if (Number.isNaN(eventTime))
+    return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
 
   const instanceId = INSTANCE_PRINCIPAL.exec(identity.principalId)?.[1] ?? '';
   const issuer = identity.sessionContext?.sessionIssuer;
@@ -134,7 +139,9 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
     eventSource: r.eventSource,
     accessKeyId: identity.accessKeyId,
     instanceId,
-    credentialKind: IDENTITY_ROLE_PRINCIPAL.test(identity.principalId) ? 'instance-identity' : 'instance-profile',
+    credentialKind: IDENTITY_ROLE_PRINCIPAL.test(identity.principalId)
+      ? 'instance-identity'
+      : 'instance-profile',
     roleArn,
     roleName: issuer?.userName ?? roleArn.slice(roleArn.lastIndexOf('/') + 1),
     accountId: identity.accountId,
@@ -161,7 +168,8 @@ function normalizeDelivery(record: Record<string, unknown>): NormalizeResult {
   // EC2 also assumes roles for other purposes; only sessions named after an instance are deliveries.
   if (!INSTANCE_ID.test(instanceId)) return UNRELATED;
   const eventTime = Date.parse(r.eventTime);
-  if (Number.isNaN(eventTime)) return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
+  if (Number.isNaN(eventTime))
+    return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
   const roleArn = r.requestParameters.roleArn;
   const event: CredentialDelivery = {
     kind: 'delivery',
@@ -188,7 +196,8 @@ function isEndpointId(value: string | undefined): value is string {
 
 function roleArnFromSessionArn(sessionArn: string | undefined, accountId: string): string {
   // arn:aws:sts::123:assumed-role/Name/i-0abc  ->  arn:aws:iam::123:role/Name
-  const match = sessionArn === undefined ? null : /^arn:([^:]+):sts::(\d*):assumed-role\/(.+)\/[^/]+$/.exec(sessionArn);
+  const match =
+    sessionArn === undefined ? null : /^arn:([^:]+):sts::(\d*):assumed-role\/(.+)\/[^/]+$/.exec(sessionArn);
   if (match) return `arn:${match[1]}:iam::${match[2] || accountId}:role/${match[3]}`;
   return `arn:aws:iam::${accountId}:role/unknown`;
 }

@@ -12,20 +12,37 @@ export const CredentialExceptionSchema = z
       .string()
       .refine((text) => parseCidr(text) !== undefined, { message: 'is not a CIDR such as 10.0.0.0/16' })
       .optional(),
-    vpcEndpointId: z.string().regex(/^vpce-[0-9a-z]+$/, 'is not a VPC endpoint id (vpce-…)').optional(),
-    accountId: z.string().regex(/^\d{12}$/, 'is not a 12-digit account id').optional(),
+    vpcEndpointId: z
+      .string()
+      .regex(/^vpce-[0-9a-z]+$/, 'is not a VPC endpoint id (vpce-…)')
+      .optional(),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, 'is not a 12-digit account id')
+      .optional(),
     roleName: z.string().min(1).optional(),
-    instanceId: z.string().regex(/^i-[0-9a-zA-Z]+$/, 'is not an instance id (i-…)').optional(),
-    subnetId: z.string().regex(/^subnet-[0-9a-z]+$/, 'is not a subnet id (subnet-…)').optional(),
+    instanceId: z
+      .string()
+      .regex(/^i-[0-9a-zA-Z]+$/, 'is not an instance id (i-…)')
+      .optional(),
+    subnetId: z
+      .string()
+      .regex(/^subnet-[0-9a-z]+$/, 'is not a subnet id (subnet-…)')
+      .optional(),
     reason: z.string().trim().min(1, 'every exception needs a reason'),
     expiresAt: z.iso.datetime({ offset: true, message: 'is not an ISO-8601 time' }).optional(),
   })
   .strict()
   .refine(
     (entry) =>
-      [entry.cidr, entry.vpcEndpointId, entry.accountId, entry.roleName, entry.instanceId, entry.subnetId].filter(
-        (matcher) => matcher !== undefined,
-      ).length === 1,
+      [
+        entry.cidr,
+        entry.vpcEndpointId,
+        entry.accountId,
+        entry.roleName,
+        entry.instanceId,
+        entry.subnetId,
+      ].filter((matcher) => matcher !== undefined).length === 1,
     { message: 'needs exactly one of cidr, vpcEndpointId, accountId, roleName, instanceId, subnetId' },
   );
 export type CredentialException = z.infer<typeof CredentialExceptionSchema>;

@@ -74,7 +74,10 @@ export const MAX_EVENT_NAMES = 25;
 export const MAX_USER_AGENTS = 5;
 
 /** Merges a batch's observation into a stored finding: used by every store, so they agree. */
-export function mergeFinding(stored: FindingDetail | undefined, observation: FindingObservation): FindingDetail {
+export function mergeFinding(
+  stored: FindingDetail | undefined,
+  observation: FindingObservation,
+): FindingDetail {
   const base = stored ?? observation.detail;
   const firstSeen = Math.min(Date.parse(base.firstSeen), observation.firstSeen);
   const lastSeen = Math.max(Date.parse(base.lastSeen), observation.lastSeen);

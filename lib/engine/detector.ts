@@ -107,7 +107,14 @@ export class Detector {
 
   async process(events: readonly CredentialEvent[]): Promise<BatchResult> {
     const now = this.options.clock();
-    const stats: BatchStats = { credentialUses: 0, deliveries: 0, expected: 0, suppressed: 0, suspicious: 0, duplicates: 0 };
+    const stats: BatchStats = {
+      credentialUses: 0,
+      deliveries: 0,
+      expected: 0,
+      suppressed: 0,
+      suspicious: 0,
+      duplicates: 0,
+    };
     await this.recordDeliveries(events, stats);
     await this.prefetch(events, now);
 
@@ -138,7 +145,9 @@ export class Detector {
     }
 
     const findings =
-      aggregates.size === 0 ? [] : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
+      aggregates.size === 0
+        ? []
+        : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
     return { findings, stats };
   }
 
@@ -190,7 +199,8 @@ export class Detector {
       const lookups = await this.options.networks.lookup([...instances.values()]);
       for (const instanceId of instances.keys()) {
         const lookup = lookups.get(instanceId);
-        if (lookup?.status === 'found') this.networks.set(instanceId, { matcher: new NetworkMatcher(lookup.network) });
+        if (lookup?.status === 'found')
+          this.networks.set(instanceId, { matcher: new NetworkMatcher(lookup.network) });
         else if (lookup?.status === 'failed') this.networks.set(instanceId, { note: lookup.reason });
         else this.networks.set(instanceId, {});
       }
@@ -217,7 +227,10 @@ export class Detector {
       this.sessions.set(use.accessKeyId, session);
       verdict = judgeOrigin({ ...input, baseline: winner });
     }
-    const validUntil = Math.min(now + (this.options.verdictTtlMs ?? Infinity), this.exceptions.nextExpiry(now));
+    const validUntil = Math.min(
+      now + (this.options.verdictTtlMs ?? Infinity),
+      this.exceptions.nextExpiry(now),
+    );
     if (verdict.outcome !== 'suspicious') return { verdict, validUntil };
 
     const findingId = findingIdOf(`${use.accessKeyId}|${originKey(origin)}`);
@@ -270,7 +283,12 @@ export class Detector {
 
   private observeImdsv1(aggregates: Map<string, Aggregate>, use: CredentialUse, now: number): void {
     const exception = this.exceptions.match(
-      { endpointTrusted: false, accountId: use.accountId, roleName: use.roleName, instanceId: use.instanceId },
+      {
+        endpointTrusted: false,
+        accountId: use.accountId,
+        roleName: use.roleName,
+        instanceId: use.instanceId,
+      },
       now,
     );
     if (exception !== undefined || this.isRepeat(`imdsv1|${use.eventId}`)) return;
@@ -344,7 +362,8 @@ function observe(aggregates: Map<string, Aggregate>, template: FindingTemplate, 
   if (use.eventTime < aggregate.firstSeen) aggregate.firstSeen = use.eventTime;
   if (use.eventTime > aggregate.lastSeen) aggregate.lastSeen = use.eventTime;
   if (aggregate.eventNames.size < MAX_EVENT_NAMES) aggregate.eventNames.add(use.eventName);
-  if (use.userAgent !== undefined && aggregate.userAgents.size < MAX_USER_AGENTS) aggregate.userAgents.add(use.userAgent);
+  if (use.userAgent !== undefined && aggregate.userAgents.size < MAX_USER_AGENTS)
+    aggregate.userAgents.add(use.userAgent);
 }
 
 function toObservation(aggregate: Aggregate): FindingObservation {
@@ -378,7 +397,9 @@ function expectedNetwork(
 ): ExpectedNetwork {
   const network = entry.matcher?.network;
   const note =
-    entry.note === undefined ? null : `The instance's network could not be read (${entry.note}); judged by other means.`;
+    entry.note === undefined
+      ? null
+      : `The instance's network could not be read (${entry.note}); judged by other means.`;
   if (network === undefined) {
     return {
       ...EMPTY_EXPECTED,

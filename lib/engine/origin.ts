@@ -25,7 +25,9 @@ export function originOf(use: CredentialUse): Origin {
 
 /** A stable text key: the unit a finding is about, together with the access key. */
 export function originKey(origin: Origin): string {
-  return origin.kind === 'address' ? `ip:${origin.sourceIp}` : `vpce:${origin.vpcEndpointId}|${origin.sourceIp}`;
+  return origin.kind === 'address'
+    ? `ip:${origin.sourceIp}`
+    : `vpce:${origin.vpcEndpointId}|${origin.sourceIp}`;
 }
 
 export function describeOrigin(origin: Origin): string {

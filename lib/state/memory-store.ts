@@ -38,7 +38,10 @@ export class MemoryStore implements DetectorStore {
     const existing = this.sessions.get(session.accessKeyId) ?? session;
     const winner = existing.baselines[kind];
     if (winner !== undefined) return Promise.resolve(winner);
-    this.sessions.set(session.accessKeyId, { ...existing, baselines: { ...existing.baselines, [kind]: origin } });
+    this.sessions.set(session.accessKeyId, {
+      ...existing,
+      baselines: { ...existing.baselines, [kind]: origin },
+    });
     return Promise.resolve(origin);
   }
 

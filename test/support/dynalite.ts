@@ -7,7 +7,11 @@ interface DynaliteServer {
   close(callback: (error?: Error) => void): void;
   address(): AddressInfo | string | null;
 }
-type CreateDynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => DynaliteServer;
+type CreateDynalite = (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => DynaliteServer;
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -38,7 +42,9 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     client,
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
     },
   };
 }

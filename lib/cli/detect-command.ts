@@ -1,0 +1,182 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SingleBar } from 'cli-progress';
+import { Option, type Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { ExceptionList, parseExceptions } from '../engine/credential-exception';
+import type { NetworkDirectory } from '../engine/detector-store';
+import { InventoryDirectory } from '../inventory/inventory-directory';
+import { MemoryStore } from '../state/memory-store';
+import { NoInventory, runDetection, type DetectionProgress } from './detect-run';
+import { formatFinding, formatSummary } from './finding-text';
+
+/** Exit statuses a script can branch on. */
+export const ExitCode = { NoFindings: 0, Findings: 1, Error: 2 } as const;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface DetectFlags {
+  inventory?: string;
+  exceptions?: string;
+  trustedAccounts?: string;
+  output: 'text' | 'jsonl';
+  reorderWindow: string;
+  progress: boolean;
+}
+
+/** Where a command writes; the process by default, strings in tests. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  setExitCode(code: number): void;
+}
+
+export const processIo: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+export function registerDetectCommand(program: Command, io: CliIo = processIo): void {
+  program
+    .command('detect')
+    .description('Find instance credentials used away from their instance in CloudTrail logs')
+    .argument('<paths...>', 'CloudTrail files (.json, .json.gz), folders, or s3://bucket/prefix')
+    .option(
+      '--inventory <dir>',
+      'JSON from aws ec2 describe-instances / describe-nat-gateways / describe-vpc-endpoints',
+    )
+    .option(
+      '--exceptions <file>',
+      'JSON list of accepted origins: {cidr|vpcEndpointId|accountId|roleName|instanceId|subnetId, reason, expiresAt?}',
+    )
+    .option(
+      '--trusted-accounts <ids>',
+      'comma-separated affiliated accounts (default: accounts receiving the logs, and inventory owners)',
+    )
+    .addOption(
+      new Option('--output <format>', 'text for people, jsonl for machines')
+        .choices(['text', 'jsonl'])
+        .default('text'),
+    )
+    .option('--reorder-window <minutes>', 'how late a record may arrive and still be judged in order', '60')
+    .option('--no-progress', 'no progress bar, even on a terminal')
+    .action(async (paths: string[], flags: DetectFlags) => {
+      io.setExitCode(await detect(paths, flags, io));
+    });
+}
+
+async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<number> {
+  const { stdout, stderr } = io;
+  try {
+    const reorderMinutes = Number(flags.reorderWindow);
+    if (!Number.isFinite(reorderMinutes) || reorderMinutes < 0) {
+      throw new UsageError(`--reorder-window must be a number of minutes, got "${flags.reorderWindow}"`);
+    }
+    const exceptions = new ExceptionList(
+      flags.exceptions === undefined ? [] : await loadExceptions(flags.exceptions),
+    );
+    const trusted = parseAccountList(flags.trustedAccounts);
+    let networks: NetworkDirectory = new NoInventory();
+    const trustedAccounts = new Set(trusted ?? []);
+    if (flags.inventory !== undefined) {
+      const inventory = await InventoryDirectory.load(flags.inventory);
+      networks = inventory;
+      if (trusted === undefined) for (const account of inventory.ownerAccounts) trustedAccounts.add(account);
+    }
+    const store = new MemoryStore();
+    const bar =
+      flags.progress && stderr.isTTY
+        ? new SingleBar({
+            format: 'reading {bar} {value}/{total} files | {records} records',
+            stream: process.stderr,
+            clearOnComplete: true,
+          })
+        : undefined;
+    let records = 0;
+    const progress: DetectionProgress = {
+      onStart: (files) => bar?.start(files.length, 0, { records: 0 }),
+      onFile: (_file, count) => {
+        records += count;
+        bar?.increment(1, { records });
+      },
+      onSkippedFile: (skipped) => {
+        bar?.increment(1);
+        if (bar === undefined) stderr.write(`warning: skipped ${skipped.name}: ${skipped.reason}\n`);
+      },
+    };
+    let report;
+    try {
+      report = await runDetection(
+        {
+          paths,
+          store,
+          networks,
+          exceptions,
+          trustedAccounts,
+          trustRecipientAccounts: trusted === undefined,
+          reorderWindowMs: reorderMinutes * 60_000,
+          clock: Date.now,
+          s3: () => new S3Client({ followRegionRedirects: true }),
+        },
+        progress,
+      );
+    } finally {
+      bar?.stop();
+    }
+
+    if (flags.output === 'jsonl') {
+      for (const finding of report.findings) stdout.write(`${JSON.stringify(finding)}\n`);
+      stderr.write(`${formatSummary(report)}\n`);
+    } else {
+      for (const finding of report.findings) stdout.write(`${formatFinding(finding)}\n\n`);
+      if (report.findings.length === 0)
+        stdout.write('No instance credentials were used away from their instance.\n\n');
+      stdout.write(`${formatSummary(report)}\n`);
+    }
+    if (report.files === 0) {
+      stderr.write('error: no CloudTrail log files found under the given paths\n');
+      return ExitCode.Error;
+    }
+    if (report.files === report.skippedFiles.length) return ExitCode.Error;
+    return report.findings.length > 0 ? ExitCode.Findings : ExitCode.NoFindings;
+  } catch (error) {
+    stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.Error;
+  }
+}
+
+async function loadExceptions(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--exceptions ${path}: cannot read the file`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `--exceptions ${path}: invalid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  return parseExceptions(json, path);
+}
+
+function parseAccountList(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const accounts = text
+    .split(',')
+    .map((account) => account.trim())
+    .filter((account) => account !== '');
+  const bad = accounts.find((account) => !/^\d{12}$/.test(account));
+  if (bad !== undefined) throw new UsageError(`--trusted-accounts: "${bad}" is not a 12-digit account id`);
+  return accounts;
+}

@@ -1,0 +1,104 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { deliveryTimeOf, isDigestFile, looksLikeLogFile } from './log-file';
+
+/** One log file to read, wherever it lives. */
+export interface LogFileRef {
+  /** A path or s3:// URL, as it is reported to the user. */
+  readonly name: string;
+  readonly size?: number;
+  open(): Promise<Readable>;
+}
+
+export class LogSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogSourceError';
+  }
+}
+
+/**
+ * Expands files, folders (recursively: CloudTrail's AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD
+ * layout) and s3://bucket/prefix into log files, skipping digests, in delivery-time order.
+ */
+export async function listLogFiles(paths: readonly string[], s3: () => S3Client): Promise<LogFileRef[]> {
+  const refs: LogFileRef[] = [];
+  for (const path of paths) {
+    if (path.startsWith('s3://')) refs.push(...(await listS3(path, s3())));
+    else refs.push(...(await listLocal(path)));
+  }
+  return sortByDeliveryTime(refs);
+}
+
+/** CloudTrail names carry the delivery time; order by it so the engine sees the day in order. */
+export function sortByDeliveryTime(refs: readonly LogFileRef[]): LogFileRef[] {
+  return refs
+    .map((ref) => ({ ref, time: deliveryTimeOf(ref.name) ?? 0 }))
+    .sort((a, b) => a.time - b.time || (a.ref.name < b.ref.name ? -1 : a.ref.name > b.ref.name ? 1 : 0))
+    .map(({ ref }) => ref);
+}
+
+async function listLocal(path: string): Promise<LogFileRef[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new LogSourceError(`${path}: no such file or folder`);
+  }
+  if (info.isFile()) return [localRef(path, info.size)];
+  if (!info.isDirectory()) throw new LogSourceError(`${path}: not a file or folder`);
+  const refs: LogFileRef[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true });
+    for (const entry of entries) {
+      const full = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!isDigestFile(entry.name)) await walk(full);
+      } else if (entry.isFile() && looksLikeLogFile(entry.name)) {
+        refs.push(localRef(full, (await stat(full)).size));
+      }
+    }
+  };
+  await walk(path);
+  return refs;
+}
+
+function localRef(path: string, size: number): LogFileRef {
+  return { name: path, size, open: () => Promise.resolve(createReadStream(path)) };
+}
+
+async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match?.[1]) throw new LogSourceError(`${url}: expected s3://bucket/prefix`);
+  const bucket = match[1];
+  const prefix = match[2] ?? '';
+  const refs: LogFileRef[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    for (const object of page.Contents ?? []) {
+      const key = object.Key;
+      if (key === undefined || !looksLikeLogFile(key)) continue;
+      refs.push({
+        name: `s3://${bucket}/${key}`,
+        ...(object.Size !== undefined ? { size: object.Size } : {}),
+        open: async () => {
+          const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          if (response.Body === undefined) throw new LogSourceError(`s3://${bucket}/${key}: empty response`);
+          return response.Body as Readable;
+        },
+      });
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return refs;
+}

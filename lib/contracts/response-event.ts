@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * The responder's contract (../shared/design.md): what it publishes to the credtrail bus after it
+ * plans, applies or undoes a response. The notifier renders these; a rule can match on `status`.
+ */
+export const RESPONSE_SOURCE = 'credtrail.responder';
+export const ResponseDetailType = {
+  /** One per incident and phase: the whole plan, every step with its calls and the state it replaces. */
+  Plan: 'Response Plan',
+  /** One per executed step (enforce and undo): what happened to it. */
+  StepResult: 'Response Step Result',
+} as const;
+export type ResponseDetailType = (typeof ResponseDetailType)[keyof typeof ResponseDetailType];
+
+export const ResponseActionSchema = z.enum(['revoke-sessions', 'pin-to-network', 'quarantine-instance']);
+export type ResponseAction = z.infer<typeof ResponseActionSchema>;
+
+export const StepStatusSchema = z.enum(['planned', 'applied', 'skipped', 'failed']);
+export type StepStatus = z.infer<typeof StepStatusSchema>;
+
+export const ResponseModeSchema = z.enum(['dry-run', 'enforce']);
+export type ResponseMode = z.infer<typeof ResponseModeSchema>;
+
+export const ResponsePhaseSchema = z.enum(['respond', 'undo']);
+export type ResponsePhase = z.infer<typeof ResponsePhaseSchema>;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+/** One AWS API call exactly as it will be (or was) sent; `ref:` values name a group created earlier. */
+export const ApiCallSummarySchema = z.object({
+  api: z.string(),
+  input: z.record(z.string(), z.unknown()),
+});
+
+export const PlanStepDetailSchema = z.object({
+  index: z.number().int().nonnegative(),
+  action: ResponseActionSchema,
+  status: StepStatusSchema,
+  /** Why the step is skipped or failed, or what it will do. */
+  reason: z.string(),
+  calls: z.array(ApiCallSummarySchema),
+  /** The state the calls replace, as read before planning (what undo restores). */
+  priorState: z.record(z.string(), z.unknown()),
+  /** Consequences an operator should know, e.g. the workload's outage after a revoke. */
+  notes: z.array(z.string()),
+});
+export type PlanStepDetail = z.infer<typeof PlanStepDetailSchema>;
+
+export const IncidentSummarySchema = z.object({
+  findingSource: z.enum(['guardduty', 'credtrail']),
+  findingId: z.string(),
+  findingType: z.string(),
+  severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
+  accountId: z.string(),
+  region: z.string(),
+  roleName: z.string(),
+  instanceId: z.string(),
+  accessKeyId: z.string(),
+  attackerIp: z.string().nullable(),
+  attackerAccountId: z.string().nullable(),
+  attackerVpcEndpointId: z.string().nullable(),
+});
+
+export const ResponsePlanDetailSchema = z.object({
+  schemaVersion: z.literal(1),
+  phase: ResponsePhaseSchema,
+  incidentId: z.string(),
+  mode: ResponseModeSchema,
+  /** `respond`: steps may run; `alert-only`: nothing will be changed (see `reasons`). */
+  decision: z.enum(['respond', 'alert-only']),
+  reasons: z.array(z.string()),
+  plannedAt: IsoTime,
+  incident: IncidentSummarySchema,
+  steps: z.array(PlanStepDetailSchema),
+});
+export type ResponsePlanDetail = z.infer<typeof ResponsePlanDetailSchema>;
+
+export const ResponseStepResultDetailSchema = z.object({
+  schemaVersion: z.literal(1),
+  phase: ResponsePhaseSchema,
+  incidentId: z.string(),
+  findingId: z.string(),
+  accountId: z.string(),
+  mode: ResponseModeSchema,
+  stepIndex: z.number().int().nonnegative(),
+  action: ResponseActionSchema,
+  status: StepStatusSchema,
+  reason: z.string(),
+  /** How many of the step's calls completed: a failed step says exactly where it stopped. */
+  appliedCalls: z.number().int().nonnegative(),
+  totalCalls: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+  at: IsoTime,
+});
+export type ResponseStepResultDetail = z.infer<typeof ResponseStepResultDetailSchema>;
