@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode, registerDetectCommand } from '../lib/cli/detect-command';
+import { registerRespondCommands } from '../lib/cli/respond-command';
 
 const program = new Command('credtrail')
   .description('Catch stolen EC2 instance-profile credentials in CloudTrail, and answer them.')
@@ -8,6 +9,7 @@ const program = new Command('credtrail')
   .exitOverride();
 
 registerDetectCommand(program);
+registerRespondCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Commander throws for --help and --version too; those are not errors.

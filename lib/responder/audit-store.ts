@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import {
+  ResponseModeSchema,
+  ResponsePhaseSchema,
+  StepStatusSchema,
+  ResponseActionSchema,
+} from '../contracts/response-event';
+import { ApiCallSchema, PriorStateSchema, ResponsePlanSchema } from './response-plan';
+
+export const IncidentStatusSchema = z.enum([
+  'planned',
+  'alert-only',
+  'in-progress',
+  'completed',
+  'failed',
+  'undone',
+  'undo-failed',
+]);
+export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
+
+export const IncidentRecordSchema = z.object({
+  incidentId: z.string(),
+  mode: ResponseModeSchema,
+  status: IncidentStatusSchema,
+  plan: ResponsePlanSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
+
+/** One step's outcome, with the state it replaced: what undo reads back. */
+export const StepRecordSchema = z.object({
+  incidentId: z.string(),
+  mode: ResponseModeSchema,
+  phase: ResponsePhaseSchema,
+  index: z.number().int().nonnegative(),
+  action: ResponseActionSchema,
+  status: StepStatusSchema,
+  reason: z.string(),
+  calls: z.array(ApiCallSchema),
+  priorState: PriorStateSchema,
+  appliedCalls: z.number().int().nonnegative(),
+  /** Ids created by the step's calls (security groups), by `outputRef`. */
+  outputs: z.record(z.string(), z.string()),
+  error: z.string().nullable(),
+  at: z.string(),
+});
+export type StepRecord = z.infer<typeof StepRecordSchema>;
+
+/**
+ * Where plans and step outcomes are kept: DynamoDB in Lambda, JSON files for the CLI. One incident id
+ * has at most one record per mode, so a dry-run never blocks a later enforce of the same finding.
+ */
+export interface AuditStore {
+  /** Writes the record unless one exists for this incident and mode; false when it already did. */
+  createIncident(record: IncidentRecord): Promise<boolean>;
+  getIncident(incidentId: string, mode: IncidentRecord['mode']): Promise<IncidentRecord | null>;
+  updateIncidentStatus(
+    incidentId: string,
+    mode: IncidentRecord['mode'],
+    status: IncidentStatus,
+    at: string,
+  ): Promise<void>;
+  putStep(step: StepRecord): Promise<void>;
+  listSteps(
+    incidentId: string,
+    mode: IncidentRecord['mode'],
+    phase: StepRecord['phase'],
+  ): Promise<StepRecord[]>;
+}
+
+export class UnknownIncidentError extends Error {
+  constructor(readonly incidentId: string) {
+    super(`no enforced response recorded for incident ${incidentId}`);
+    this.name = 'UnknownIncidentError';
+  }
+}

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  FINDING_DETAIL_TYPE,
+  FINDING_SOURCE,
+  FindingDetailSchema,
+  type FindingDetail,
+} from '../contracts/finding-event';
+import {
+  GUARDDUTY_DETAIL_TYPE,
+  GUARDDUTY_SOURCE,
+  GuardDutyFindingDetailSchema,
+  type GuardDutyFindingDetail,
+} from './guardduty-finding-schema';
+import { IncidentSchema, type Incident } from './incident-schema';
+
+/** The EventBridge envelope; `account` is the account that put the event on the bus. */
+export const ResponderEventSchema = z.object({
+  id: z.string().optional(),
+  source: z.string(),
+  'detail-type': z.string(),
+  account: z.string(),
+  region: z.string(),
+  time: z.string().optional(),
+  detail: z.unknown(),
+});
+export type ResponderEvent = z.infer<typeof ResponderEventSchema>;
+
+export type NormaliseResult = { ok: true; incident: Incident } | { ok: false; reason: string };
+
+export interface NormaliseOptions {
+  /**
+   * Accounts allowed to publish findings about other accounts: the credtrail detector's account and a
+   * GuardDuty delegated administrator. Anyone else may only report on itself.
+   */
+  trustedPublisherAccounts: readonly string[];
+}
+
+/** Incident ids are derived, so every delivery of one finding names the same incident. */
+export function incidentIdFor(findingSource: Incident['findingSource'], findingId: string): string {
+  const digest = createHash('sha256').update(`${findingSource}:${findingId}`).digest('hex');
+  return `inc-${digest.slice(0, 20)}`;
+}
+
+export function normaliseEvent(raw: unknown, options: NormaliseOptions): NormaliseResult {
+  const envelope = ResponderEventSchema.safeParse(raw);
+  if (!envelope.success)
+    return { ok: false, reason: `not an EventBridge event: ${z.prettifyError(envelope.error)}` };
+  const event = envelope.data;
+  if (event.source === GUARDDUTY_SOURCE && event['detail-type'] === GUARDDUTY_DETAIL_TYPE) {
+    const detail = GuardDutyFindingDetailSchema.safeParse(event.detail);
+    if (!detail.success)
+      return { ok: false, reason: `unsupported GuardDuty finding: ${z.prettifyError(detail.error)}` };
+    const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
+    return forged ?? validated(fromGuardDuty(detail.data));
+  }
+  if (event.source === FINDING_SOURCE && event['detail-type'] === FINDING_DETAIL_TYPE) {
+    const detail = FindingDetailSchema.safeParse(event.detail);
+    if (!detail.success)
+      return { ok: false, reason: `invalid credtrail finding: ${z.prettifyError(detail.error)}` };
+    const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
+    return forged ?? validated(fromCredtrail(detail.data));
+  }
+  return {
+    ok: false,
+    reason: `unsupported event: source ${event.source}, detail-type ${event['detail-type']}`,
+  };
+}
+
+// The finding must name what we would act on: an account, a role, an instance id and a key.
+function validated(candidate: Incident): NormaliseResult {
+  const parsed = IncidentSchema.safeParse(candidate);
+  return parsed.success
+    ? { ok: true, incident: parsed.data }
+    : { ok: false, reason: `finding lacks what a response needs: ${z.prettifyError(parsed.error)}` };
+}
+
+// A member account can put any `credtrail.*` event on the bus (and forward its own GuardDuty events);
+// EventBridge stamps `account` with the sender, so a finding about another account is a forgery unless
+// the sender is one we trust to speak for others.
+function checkPublisher(
+  event: ResponderEvent,
+  accountId: string,
+  region: string,
+  options: NormaliseOptions,
+): NormaliseResult | null {
+  if (accountId !== event.account && !options.trustedPublisherAccounts.includes(event.account)) {
+    return {
+      ok: false,
+      reason: `finding about account ${accountId} published by account ${event.account}, which is not trusted to report on other accounts`,
+    };
+  }
+  if (accountId === event.account && region !== event.region) {
+    return { ok: false, reason: `finding for region ${region} published in region ${event.region}` };
+  }
+  return null;
+}
+
+function severityOf(score: number): Incident['severity'] {
+  // GuardDuty's bands: High 7.0–8.9, Medium 4.0–6.9, Low 1.0–3.9.
+  if (score >= 7) return 'HIGH';
+  if (score >= 4) return 'MEDIUM';
+  return 'LOW';
+}
+
+function fromGuardDuty(detail: GuardDutyFindingDetail): Incident {
+  const key = detail.resource.accessKeyDetails;
+  const call = detail.service.action.awsApiCallAction;
+  const interfaces = detail.resource.instanceDetails?.networkInterfaces ?? [];
+  // The session name of an instance role session is the instance id (principalId AROA…:i-…).
+  const instanceId = detail.resource.instanceDetails?.instanceId ?? key.principalId.split(':')[1] ?? '';
+  return {
+    incidentId: incidentIdFor('guardduty', detail.id),
+    findingSource: 'guardduty',
+    findingId: detail.id,
+    findingType: detail.type,
+    severity: severityOf(detail.severity),
+    severityScore: detail.severity,
+    accountId: detail.accountId,
+    region: detail.region,
+    partition: detail.partition,
+    roleName: key.userName,
+    roleArn: null,
+    instanceId,
+    accessKeyId: key.accessKeyId,
+    origin: {
+      ip: call.remoteIpDetails?.ipAddressV4 ?? call.remoteIpDetails?.ipAddressV6 ?? null,
+      accountId: call.remoteAccountDetails?.accountId ?? null,
+      affiliated: call.remoteAccountDetails?.affiliated ?? null,
+      vpcEndpointId: null,
+    },
+    networkHint: {
+      vpcIds: unique(interfaces.map((eni) => eni.vpcId)),
+      egressIps: unique([
+        ...interfaces.map((eni) => eni.publicIp),
+        ...interfaces.flatMap((eni) => eni.ipv6Addresses ?? []),
+      ]),
+    },
+    firstSeen: detail.service.eventFirstSeen ?? null,
+    lastSeen: detail.service.eventLastSeen ?? null,
+    sample: isSampleFinding(detail),
+  };
+}
+
+// Sample findings say so in additionalInfo (`"sample": true`, directly or inside the JSON `value`) and
+// carry placeholder identifiers.
+function isSampleFinding(detail: GuardDutyFindingDetail): boolean {
+  const info = detail.service.additionalInfo;
+  if (info?.sample === true) return true;
+  if (info?.value !== undefined) {
+    try {
+      const value: unknown = JSON.parse(info.value);
+      if (typeof value === 'object' && value !== null && 'sample' in value && value.sample === true)
+        return true;
+    } catch {
+      // Not JSON: not a sample marker.
+    }
+  }
+  return detail.resource.accessKeyDetails.accessKeyId.startsWith('GeneratedFinding');
+}
+
+function fromCredtrail(detail: FindingDetail): Incident {
+  const partition = detail.roleArn.split(':')[1] ?? 'aws';
+  return {
+    incidentId: incidentIdFor('credtrail', detail.findingId),
+    findingSource: 'credtrail',
+    findingId: detail.findingId,
+    findingType: detail.type,
+    severity: detail.severity,
+    severityScore: detail.severityScore,
+    accountId: detail.accountId,
+    region: detail.region,
+    partition,
+    roleName: detail.roleName,
+    roleArn: detail.roleArn,
+    instanceId: detail.instanceId,
+    accessKeyId: detail.accessKeyId,
+    origin: {
+      ip: detail.sourceIp,
+      accountId: detail.vpcEndpointAccountId,
+      affiliated: null,
+      vpcEndpointId: detail.vpcEndpointId,
+    },
+    networkHint: {
+      vpcIds: unique([detail.expected.vpcId ?? undefined]),
+      egressIps: unique([
+        ...detail.expected.publicIps,
+        ...detail.expected.natGatewayIps,
+        ...detail.expected.ipv6Addresses,
+      ]),
+    },
+    firstSeen: detail.firstSeen,
+    lastSeen: detail.lastSeen,
+    sample: false,
+  };
+}
+
+function unique(values: ReadonlyArray<string | undefined>): string[] {
+  return [...new Set(values.filter((value): value is string => value !== undefined && value !== ''))];
+}

@@ -1,0 +1,112 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { Context } from 'aws-lambda';
+import { DynamoAuditStore } from './dynamo-audit-store';
+import { Ec2Gateway } from './ec2-gateway';
+import { EventBusGateway } from './event-bus-gateway';
+import { IamGateway } from './iam-gateway';
+import { normaliseEvent } from './incident-normaliser';
+import { DynamoRateLimiter } from './rate-limiter';
+import type { ResponseConfig } from './response-config-schema';
+import type { ResponderEnvironment } from './responder-environment';
+import { respondToIncident, type ResponderDependencies, type ResponseOutcome } from './responder-service';
+import { memberRoleArn, StsGateway } from './sts-gateway';
+
+export interface ResponderClients {
+  sts: STSClient;
+  eventBridge: EventBridgeClient;
+  dynamo: DynamoDBClient;
+}
+
+/** Production wiring from the validated environment; every client is injected. */
+export function createResponderDependencies(
+  env: ResponderEnvironment,
+  config: ResponseConfig,
+  clients: ResponderClients,
+  log: Logger,
+  now: () => Date = () => new Date(),
+): ResponderDependencies {
+  const sts = new StsGateway(clients.sts);
+  return {
+    config,
+    responderRoleNames: [env.MEMBER_RESPONSE_ROLE_NAME],
+    audit: new DynamoAuditStore(clients.dynamo, env.AUDIT_TABLE_NAME),
+    rateLimiter: new DynamoRateLimiter(clients.dynamo, env.AUDIT_TABLE_NAME),
+    publisher: new EventBusGateway(clients.eventBridge, env.EVENT_BUS_NAME),
+    gatewaysFor: async (accountId, region, partition, sessionName) => {
+      const credentials = await sts.assumeMemberRole(
+        memberRoleArn(partition, accountId, env.MEMBER_RESPONSE_ROLE_NAME),
+        sessionName,
+      );
+      return {
+        iam: new IamGateway(new IAMClient({ region, credentials })),
+        ec2: new Ec2Gateway(new EC2Client({ region, credentials })),
+      };
+    },
+    log,
+    now,
+  };
+}
+
+export interface ResponderResult {
+  status: ResponseOutcome['status'] | 'refused';
+  incidentId: string | null;
+  reason: string | null;
+}
+
+/** The work of one invocation: validate, normalise, respond. Exported apart from the middleware. */
+export async function processResponderEvent(
+  event: unknown,
+  deps: ResponderDependencies,
+): Promise<ResponderResult> {
+  const normalised = normaliseEvent(event, {
+    trustedPublisherAccounts: deps.config.trustedPublisherAccounts,
+  });
+  if (!normalised.ok) {
+    // Never acted on; logged so a forged or malformed finding leaves a trace.
+    deps.log.warn('event refused', { reason: normalised.reason });
+    return { status: 'refused', incidentId: null, reason: normalised.reason };
+  }
+  const outcome = await respondToIncident(normalised.incident, deps);
+  return {
+    status: outcome.status,
+    incidentId: outcome.incidentId,
+    reason: outcome.plan?.reasons.join('; ') ?? null,
+  };
+}
+
+export interface IdempotentResponderOptions {
+  deps: ResponderDependencies;
+  idempotencyTableName: string;
+  dynamo: DynamoDBClient;
+}
+
+/** GuardDuty re-sends one finding id every 6 h by default: keep idempotency records longer than that. */
+export const IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The Lambda function body, idempotent on the finding: EventBridge delivers at least once, and the
+ * key (source + GuardDuty `id` or credtrail `findingId`) makes re-deliveries and GuardDuty's periodic
+ * re-sends return the first result. (middy, ESM-only, is applied in the handler file.)
+ */
+export function makeIdempotentResponder(options: IdempotentResponderOptions) {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.idempotencyTableName,
+    awsSdkV3Client: options.dynamo,
+  });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: '[source, detail.id || detail.findingId]',
+    expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
+  });
+  return makeIdempotent(
+    async (event: unknown, _context: Context): Promise<ResponderResult> =>
+      processResponderEvent(event, options.deps),
+    { persistenceStore, config },
+  );
+}

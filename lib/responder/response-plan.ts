@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { ResponseActionSchema, ResponseModeSchema, StepStatusSchema } from '../contracts/response-event';
+import { IncidentSchema } from './incident-schema';
+
+/** A value of the form `ref:NAME`: the id returned by an earlier call of the same plan that declared `outputRef: NAME`. */
+export const REF_PREFIX = 'ref:';
+
+const IpPermissionSchema = z.object({
+  IpProtocol: z.string(),
+  IpRanges: z.array(z.object({ CidrIp: z.string() })).optional(),
+  Ipv6Ranges: z.array(z.object({ CidrIpv6: z.string() })).optional(),
+});
+export type IpPermission = z.infer<typeof IpPermissionSchema>;
+const TagSchema = z.object({ Key: z.string(), Value: z.string() });
+
+/** Every mutating call the responder can make, with its exact input. */
+export const ApiCallSchema = z.discriminatedUnion('api', [
+  z.object({
+    api: z.literal('iam:PutRolePolicy'),
+    input: z.object({ RoleName: z.string(), PolicyName: z.string(), PolicyDocument: z.string() }),
+  }),
+  z.object({
+    api: z.literal('iam:DeleteRolePolicy'),
+    input: z.object({ RoleName: z.string(), PolicyName: z.string() }),
+  }),
+  z.object({
+    api: z.literal('ec2:CreateSecurityGroup'),
+    input: z.object({
+      GroupName: z.string(),
+      Description: z.string(),
+      VpcId: z.string(),
+      Tags: z.array(TagSchema),
+    }),
+    outputRef: z.string(),
+  }),
+  z.object({
+    api: z.literal('ec2:AuthorizeSecurityGroupIngress'),
+    input: z.object({ GroupId: z.string(), IpPermissions: z.array(IpPermissionSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:AuthorizeSecurityGroupEgress'),
+    input: z.object({ GroupId: z.string(), IpPermissions: z.array(IpPermissionSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:RevokeSecurityGroupEgress'),
+    input: z.object({ GroupId: z.string(), IpPermissions: z.array(IpPermissionSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:ModifyNetworkInterfaceAttribute'),
+    input: z.object({ NetworkInterfaceId: z.string(), Groups: z.array(z.string()) }),
+  }),
+  z.object({
+    api: z.literal('ec2:ModifyInstanceAttribute'),
+    input: z.object({ InstanceId: z.string(), DisableApiTermination: z.object({ Value: z.boolean() }) }),
+  }),
+  z.object({
+    api: z.literal('ec2:CreateTags'),
+    input: z.object({ Resources: z.array(z.string()), Tags: z.array(TagSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:DeleteTags'),
+    input: z.object({ Resources: z.array(z.string()), Tags: z.array(TagSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:CreateSnapshot'),
+    input: z.object({ VolumeId: z.string(), Description: z.string(), Tags: z.array(TagSchema) }),
+  }),
+  z.object({
+    api: z.literal('ec2:DisassociateIamInstanceProfile'),
+    input: z.object({ AssociationId: z.string() }),
+  }),
+  z.object({
+    api: z.literal('ec2:AssociateIamInstanceProfile'),
+    input: z.object({ InstanceId: z.string(), IamInstanceProfile: z.object({ Arn: z.string() }) }),
+  }),
+]);
+export type ApiCall = z.infer<typeof ApiCallSchema>;
+
+export const RolePolicyPriorStateSchema = z.object({
+  kind: z.literal('role-policy'),
+  roleName: z.string(),
+  policyName: z.string(),
+  /** The document the policy had before, or null when it did not exist (undo deletes it). */
+  previousDocument: z.string().nullable(),
+  /** False when the role's policies were not read (offline planning). */
+  known: z.boolean(),
+});
+
+export const QuarantinePriorStateSchema = z.object({
+  kind: z.literal('instance'),
+  instanceId: z.string(),
+  interfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
+  terminationProtection: z.boolean(),
+  profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
+});
+
+export const PriorStateSchema = z.discriminatedUnion('kind', [
+  RolePolicyPriorStateSchema,
+  QuarantinePriorStateSchema,
+  z.object({ kind: z.literal('none') }),
+]);
+export type PriorState = z.infer<typeof PriorStateSchema>;
+
+export const PlanStepSchema = z.object({
+  index: z.number().int().nonnegative(),
+  action: ResponseActionSchema,
+  status: StepStatusSchema,
+  reason: z.string(),
+  calls: z.array(ApiCallSchema),
+  priorState: PriorStateSchema,
+  notes: z.array(z.string()),
+});
+export type PlanStep = z.infer<typeof PlanStepSchema>;
+
+export const ResponsePlanSchema = z.object({
+  incident: IncidentSchema,
+  mode: ResponseModeSchema,
+  decision: z.enum(['respond', 'alert-only']),
+  reasons: z.array(z.string()),
+  plannedAt: z.string(),
+  steps: z.array(PlanStepSchema),
+});
+export type ResponsePlan = z.infer<typeof ResponsePlanSchema>;
+
+/** Steps that would change something if executed. */
+export function actionableSteps(plan: ResponsePlan): PlanStep[] {
+  return plan.steps.filter((step) => step.status === 'planned' && step.calls.length > 0);
+}
+
+/** Turns a plan into one that only alerts: every planned step is skipped with `reason`. */
+export function downgradeToAlertOnly(plan: ResponsePlan, reason: string): ResponsePlan {
+  return {
+    ...plan,
+    decision: 'alert-only',
+    reasons: [...plan.reasons, reason],
+    steps: plan.steps.map((step) =>
+      step.status === 'planned' ? { ...step, status: 'skipped', reason } : step,
+    ),
+  };
+}

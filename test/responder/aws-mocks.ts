@@ -1,0 +1,130 @@
+import {
+  CreateSecurityGroupCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FileAuditStore } from '../../lib/responder/file-audit-store';
+import { Ec2Gateway } from '../../lib/responder/ec2-gateway';
+import { IamGateway } from '../../lib/responder/iam-gateway';
+import { MemoryRateLimiter, type RateLimiter } from '../../lib/responder/rate-limiter';
+import type { ResponseConfig } from '../../lib/responder/response-config-schema';
+import type { ResponderDependencies } from '../../lib/responder/responder-service';
+import { EventBusGateway } from '../../lib/responder/event-bus-gateway';
+import { memberRoleArn, StsGateway } from '../../lib/responder/sts-gateway';
+import { ENI_ID, INSTANCE_ID, NAT_IP, NOW, PROFILE_ARN, VPC_ID, WEB_SG } from './responder-fixtures';
+
+export const iamMock = mockClient(IAMClient);
+export const ec2Mock = mockClient(EC2Client);
+export const stsMock = mockClient(STSClient);
+export const eventsMock = mockClient(EventBridgeClient);
+
+/** A member account with WebAppRole (no inline policies) and its running instance behind a NAT. */
+export function primeAccount(): void {
+  iamMock.reset();
+  ec2Mock.reset();
+  stsMock.reset();
+  eventsMock.reset();
+  stsMock.on(AssumeRoleCommand).resolves({
+    Credentials: {
+      AccessKeyId: 'ASIAMEMBER',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: NOW,
+    },
+  });
+  iamMock.on(GetRoleCommand).resolves({
+    Role: {
+      RoleName: 'WebAppRole',
+      RoleId: 'AROAEXAMPLEROLEID1234',
+      Arn: 'arn:aws:iam::123456789012:role/WebAppRole',
+      Path: '/',
+      CreateDate: NOW,
+    },
+  });
+  iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: [], IsTruncated: false });
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: INSTANCE_ID,
+            State: { Name: 'running' },
+            VpcId: VPC_ID,
+            Tags: [{ Key: 'Name', Value: 'web-1' }],
+            NetworkInterfaces: [
+              { NetworkInterfaceId: ENI_ID, VpcId: VPC_ID, Groups: [{ GroupId: WEB_SG, GroupName: 'web' }] },
+            ],
+            BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-0123456789abcdef0' } }],
+          },
+        ],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+    IamInstanceProfileAssociations: [
+      {
+        AssociationId: 'iip-assoc-0123456789abcdef0',
+        InstanceId: INSTANCE_ID,
+        IamInstanceProfile: { Arn: PROFILE_ARN },
+        State: 'associated',
+      },
+    ],
+  });
+  ec2Mock.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: false } });
+  ec2Mock
+    .on(DescribeNatGatewaysCommand)
+    .resolves({ NatGateways: [{ NatGatewayAddresses: [{ PublicIp: NAT_IP }] }] });
+  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+  ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-0isolation00000001' });
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+}
+
+/** Names of the commands a mock received that change something (anything but Get/List/Describe). */
+export function mutatingCommands(mock: typeof iamMock | typeof ec2Mock): string[] {
+  return mock
+    .calls()
+    .map((call) => (call.args[0] as object).constructor.name.replace(/Command$/, ''))
+    .filter((name) => !/^(Get|List|Describe)/.test(name));
+}
+
+export function silentLogger(): Logger {
+  return new Logger({ serviceName: 'credtrail-responder-test', logLevel: 'SILENT' });
+}
+
+export function dependencies(
+  config: ResponseConfig,
+  options: { rateLimiter?: RateLimiter; auditDir?: string } = {},
+): ResponderDependencies {
+  const sts = new StsGateway(new STSClient({ region: 'us-east-1' }));
+  return {
+    config,
+    responderRoleNames: ['CredtrailMemberResponse'],
+    audit: new FileAuditStore(options.auditDir ?? mkdtempSync(join(tmpdir(), 'credtrail-audit-'))),
+    rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(),
+    publisher: new EventBusGateway(new EventBridgeClient({ region: 'us-east-1' }), 'credtrail'),
+    gatewaysFor: async (accountId, region, partition, sessionName) => {
+      const credentials = await sts.assumeMemberRole(
+        memberRoleArn(partition, accountId, 'CredtrailMemberResponse'),
+        sessionName,
+      );
+      return {
+        iam: new IamGateway(new IAMClient({ region, credentials })),
+        ec2: new Ec2Gateway(new EC2Client({ region, credentials })),
+      };
+    },
+    log: silentLogger(),
+    now: () => NOW,
+  };
+}

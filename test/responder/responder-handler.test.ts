@@ -1,0 +1,94 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { Context } from 'aws-lambda';
+import { makeIdempotentResponder, processResponderEvent } from '../../lib/responder/responder-lambda';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
+import { dependencies, iamMock, mutatingCommands, primeAccount } from './aws-mocks';
+import { config, credtrailEvent, outsideAwsEvent } from './responder-fixtures';
+
+const IDEMPOTENCY_TABLE = 'credtrail-idempotency';
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'credtrail-responder',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:credtrail-responder',
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/credtrail-responder',
+    logStreamName: '2026/11/20/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+describe('responder handler', () => {
+  let dynamo: LocalDynamo;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo();
+    await dynamo.client.send(
+      new CreateTableCommand({
+        TableName: IDEMPOTENCY_TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+  });
+  afterAll(() => dynamo.stop());
+  beforeEach(() => primeAccount());
+
+  it('acts once on an event EventBridge delivers twice', async () => {
+    // Prepare
+    const deps = dependencies(config({ mode: 'enforce' }));
+    const handler = makeIdempotentResponder({
+      deps,
+      idempotencyTableName: IDEMPOTENCY_TABLE,
+      dynamo: dynamo.client,
+    });
+    const event = structuredClone(credtrailEvent);
+    const redelivery = structuredClone(credtrailEvent);
+    redelivery.id = 'second-delivery';
+    // Act
+    const first = await handler(event, lambdaContext());
+    const second = await handler(redelivery, lambdaContext());
+    // Assess
+    expect(first).toEqual(expect.objectContaining({ status: 'completed' }));
+    expect(second).toEqual(first);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('refuses and logs a forged finding, touching nothing', async () => {
+    const deps = dependencies(config({ mode: 'enforce' }));
+    const warn = jest.spyOn(deps.log, 'warn');
+    const forged = structuredClone(outsideAwsEvent);
+    forged.detail.accountId = '210987654321';
+    const result = await processResponderEvent(forged, deps);
+    expect(result.status).toBe('refused');
+    expect(warn).toHaveBeenCalledWith('event refused', { reason: expect.stringContaining('not trusted') });
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(mutatingCommands(iamMock)).toEqual([]);
+  });
+
+  it('refuses anything that is not a supported finding', async () => {
+    const deps = dependencies(config({ mode: 'enforce' }));
+    const result = await processResponderEvent(
+      {
+        source: 'aws.ec2',
+        'detail-type': 'EC2 Instance State-change Notification',
+        account: '1',
+        region: 'us-east-1',
+        detail: {},
+      },
+      deps,
+    );
+    expect(result).toEqual({
+      status: 'refused',
+      incidentId: null,
+      reason: expect.stringContaining('unsupported event'),
+    });
+  });
+});
