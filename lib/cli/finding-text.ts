@@ -13,7 +13,7 @@ export function formatFinding(finding: FindingDetail): string {
     const owner = finding.vpcEndpointAccountId === null ? '' : ` (owner ${finding.vpcEndpointAccountId})`;
     lines.push(`${pad}origin  ${finding.sourceIp}${via}${owner}`);
   }
-  const calls = finding.eventCount === 1 ? '1 call' : `${finding.eventCount} calls`;
+  const calls = count(finding.eventCount, 'call');
   lines.push(
     `${pad}seen    ${calls} from ${finding.firstSeen} to ${finding.lastSeen}: ${finding.eventNames.join(', ')}`,
   );
@@ -45,10 +45,10 @@ export function formatSummary(report: DetectionReport): string {
   const bySeverity = { HIGH: 0, MEDIUM: 0, LOW: 0 };
   for (const finding of report.findings) bySeverity[finding.severity]++;
   const lines = [
-    `Summary: ${report.files} files (${report.skippedFiles.length} skipped), ${report.records} records, ` +
-      `${report.stats.credentialUses} instance-credential calls, ${report.stats.deliveries} credential deliveries.`,
+    `Summary: ${count(report.files, 'file')} (${report.skippedFiles.length} skipped), ${count(report.records, 'record')}, ` +
+      `${count(report.stats.credentialUses, 'instance-credential call')}, ${count(report.stats.deliveries, 'credential delivery', 'credential deliveries')}.`,
     `Findings: ${report.findings.length} (HIGH ${bySeverity.HIGH}, MEDIUM ${bySeverity.MEDIUM}, LOW ${bySeverity.LOW}); ` +
-      `${report.stats.suppressed} calls matched an exception.`,
+      `${count(report.stats.suppressed, 'call')} matched an exception.`,
   ];
   for (const skipped of report.skippedFiles) lines.push(`Skipped ${skipped.name}: ${skipped.reason}`);
   for (const invalid of report.invalidRecords) {
@@ -60,4 +60,8 @@ export function formatSummary(report: DetectionReport): string {
     );
   }
   return lines.join('\n');
+}
+
+function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
 }

@@ -141,7 +141,11 @@ export class Detector {
       } else if (verdict.outcome === 'suppressed') stats.suppressed++;
       else stats.expected++;
 
-      if (event.roleDelivery === '1.0') this.observeImdsv1(aggregates, event, now);
+      // The instance profile's role is what an SSRF bug hands over; the identity role (aws:ec2-instance)
+      // rides the same IMDS but carries no customer permissions, so it alone is not worth a finding.
+      if (event.roleDelivery === '1.0' && event.credentialKind === 'instance-profile') {
+        this.observeImdsv1(aggregates, event, now);
+      }
     }
 
     const findings =
@@ -244,7 +248,7 @@ export class Detector {
       type: FindingType.UnexpectedOrigin,
       severity,
       severityScore: SEVERITY_SCORE[severity],
-      title: `${severity}: instance credentials of ${first.instanceId} used from ${describeOrigin(origin)}`,
+      title: `Instance credentials of ${first.instanceId} used from ${describeOrigin(origin)}`,
       accountId: first.accountId,
       region: region ?? first.region,
       instanceId: first.instanceId,
@@ -303,7 +307,7 @@ export class Detector {
           type: FindingType.Imdsv1Delivery,
           severity: 'LOW' satisfies Severity,
           severityScore: SEVERITY_SCORE.LOW,
-          title: `LOW: ${first.instanceId} hands out role credentials through IMDSv1`,
+          title: `${first.instanceId} hands out role credentials through IMDSv1`,
           accountId: first.accountId,
           region: this.sessions.get(first.accessKeyId)?.region ?? first.region,
           instanceId: first.instanceId,

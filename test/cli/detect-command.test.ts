@@ -83,7 +83,7 @@ describe('credtrail detect', () => {
     ]);
     expect(result.stderr).toMatch(/warning: skipped .*corruptcorrupt00\.json\.gz: corrupt or truncated gzip/);
     expect(result.stderr).toMatch(
-      /Summary: 3 files \(1 skipped\), 3 records, 2 instance-credential calls, 1 credential deliveries/,
+      /Summary: 3 files \(1 skipped\), 3 records, 2 instance-credential calls, 1 credential delivery/,
     );
   });
 
@@ -106,7 +106,7 @@ describe('credtrail detect', () => {
     const result = await run([dir, '--inventory', INVENTORY]);
 
     expect(result.stdout).toMatch(
-      /^HIGH {3}HIGH: instance credentials of i-0a1b2c3d4e5f60718 used from 185\.220\.101\.7/m,
+      /^HIGH {3}Instance credentials of i-0a1b2c3d4e5f60718 used from 185\.220\.101\.7/m,
     );
     expect(result.stdout).toMatch(
       /expected \(inventory\) vpc-0prod: private 10\.0\.1\.15; NAT 52\.1\.1\.1, 52\.1\.1\.2; endpoints vpce-0sts/,
@@ -142,7 +142,7 @@ describe('credtrail detect', () => {
     const rejected = await run([dir, '--inventory', INVENTORY, '--exceptions', bad]);
 
     expect(suppressed.exitCode).toBe(ExitCode.NoFindings);
-    expect(suppressed.stdout).toContain('1 calls matched an exception');
+    expect(suppressed.stdout).toContain('1 call matched an exception');
     expect(rejected.exitCode).toBe(ExitCode.Error);
     expect(rejected.stderr).toMatch(/bad\.json: entry 1 \(roleName x\): reason/);
   });

@@ -11,7 +11,8 @@ import type {
 import type { InstanceNetwork } from '../../lib/engine/instance-network';
 import type { Origin } from '../../lib/engine/origin';
 import { MemoryStore } from '../../lib/state/memory-store';
-import { ACCOUNT, INSTANCE, deliveryOf, use } from '../support/cloudtrail-records';
+import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
+import { ACCOUNT, INSTANCE, deliveryOf, use, useRecord } from '../support/cloudtrail-records';
 
 const NETWORK: InstanceNetwork = {
   instanceId: INSTANCE,
@@ -213,6 +214,19 @@ describe('Detector', () => {
       expect.objectContaining({ created: false, detail: expect.objectContaining({ eventCount: 3 }) }),
     ]);
     expect(imdsv2.findings).toEqual([]);
+  });
+
+  it('does not report IMDSv1 for the instance identity role alone', async () => {
+    const { detector } = detectorWith({ network: inventory });
+    const identityCall = useRecord({ sourceIp: NAT, roleDelivery: '1.0' });
+    const identity = identityCall['userIdentity'] as Record<string, unknown>;
+    identity['principalId'] = `${ACCOUNT}:aws:ec2-instance:${INSTANCE}`;
+    const normalized = normalizeRecord(identityCall);
+
+    const result = await detector.process(normalized.status === 'event' ? [normalized.event] : []);
+
+    expect(result.stats.credentialUses).toBe(1);
+    expect(result.findings).toEqual([]);
   });
 
   it('lets an instance exception silence the IMDSv1 finding too', async () => {
