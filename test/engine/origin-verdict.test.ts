@@ -151,6 +151,12 @@ describe('judgeOrigin by first-seen origin (no inventory)', () => {
       outcome: 'expected',
       basis: 'first-seen',
     });
+    expect(
+      judge({ ...call, vpcEndpointId: 'vpce-0s3' }, { network: undefined, baseline: firstEndpoint }),
+    ).toEqual({
+      outcome: 'expected',
+      basis: 'first-seen',
+    });
     expect(judge({ ...call, sourceIp: '10.0.8.8' }, { network: undefined, baseline: firstEndpoint })).toEqual(
       expect.objectContaining({ outcome: 'suspicious', severity: 'MEDIUM', basis: 'first-seen' }),
     );
