@@ -89,19 +89,15 @@ export async function runDetection(
     for (const key of Object.keys(stats) as (keyof BatchStats)[]) stats[key] += result.stats[key];
   };
 
-  for (const file of files) {
-    let raw: unknown[];
-    try {
-      raw = await readLogFile(file.name, await file.open());
-    } catch (error) {
-      const skipped = {
-        name: file.name,
-        reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error),
-      };
+  for (const [file, read] of readAhead(files, READ_AHEAD)) {
+    const outcome = await read;
+    if ('reason' in outcome) {
+      const skipped = { name: file.name, reason: outcome.reason };
       skippedFiles.push(skipped);
       progress.onSkippedFile?.(skipped);
       continue;
     }
+    const raw = outcome.records;
     records += raw.length;
     let invalid = 0;
     let firstReason = '';
@@ -131,6 +127,37 @@ export async function runDetection(
     lateEvents: buffer.lateEvents,
     stats,
   };
+}
+
+// Files in flight at once: reading and gunzip run off the main thread, so while one file is judged the
+// next ones are already arriving. Memory holds at most this many parsed files.
+const READ_AHEAD = 4;
+
+type ReadOutcome = { readonly records: unknown[] } | { readonly reason: string };
+
+/** Yields each file with the promise of its records, starting the next reads before they are awaited. */
+function* readAhead(
+  files: readonly LogFileRef[],
+  depth: number,
+): Generator<[LogFileRef, Promise<ReadOutcome>]> {
+  const pending: Promise<ReadOutcome>[] = [];
+  const start = (file: LogFileRef): Promise<ReadOutcome> =>
+    file.open().then(
+      (body) =>
+        readLogFile(file.name, body).then(
+          (records) => ({ records }),
+          (error: unknown) => ({
+            reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error),
+          }),
+        ),
+      (error: unknown) => ({ reason: messageOf(error) }),
+    );
+  for (let index = 0; index < files.length; index++) {
+    while (pending.length < depth && index + pending.length < files.length) {
+      pending.push(start(files[index + pending.length] as LogFileRef));
+    }
+    yield [files[index] as LogFileRef, pending.shift() as Promise<ReadOutcome>];
+  }
 }
 
 const SEVERITY_ORDER = { HIGH: 0, MEDIUM: 1, LOW: 2 } as const;

@@ -1,6 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { deliveryTimeOf, isDigestFile, looksLikeLogFile } from './log-file';
@@ -10,7 +9,8 @@ export interface LogFileRef {
   /** A path or s3:// URL, as it is reported to the user. */
   readonly name: string;
   readonly size?: number;
-  open(): Promise<Readable>;
+  /** The file's bytes: whole for a local file (one read), a stream for S3. */
+  open(): Promise<Readable | Uint8Array>;
 }
 
 export class LogSourceError extends Error {
@@ -67,7 +67,7 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
 }
 
 function localRef(path: string, size: number): LogFileRef {
-  return { name: path, size, open: () => Promise.resolve(createReadStream(path)) };
+  return { name: path, size, open: () => readFile(path) };
 }
 
 async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {

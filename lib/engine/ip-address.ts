@@ -14,8 +14,12 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
 }
 
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** The one spelling we store and compare: dotted quad, or compressed lower-case IPv6. */
 export function normalizeAddress(text: string): string | undefined {
+  // Nearly every source address is already a canonical dotted quad: answer those without parsing.
+  if (CANONICAL_IPV4.test(text)) return text;
   return parseAddress(text)?.toString();
 }
 
