@@ -1,0 +1,88 @@
+import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../contracts/finding-event';
+import { RESPONSE_SOURCE, ResponseDetailType } from '../contracts/response-event';
+import {
+  GUARDDUTY_DETAIL_TYPE,
+  GUARDDUTY_SOURCE,
+  GUARDDUTY_TYPE_PREFIX,
+} from '../responder/guardduty-finding-schema';
+
+/**
+ * Every EventBridge pattern credtrail deploys, in EventBridge's own wire format ("detail-type", not
+ * CDK's `detailType`), so the stacks, the pattern tests and a local demo all evaluate the SAME objects.
+ * This module imports nothing from aws-cdk-lib: a Lambda or the CLI can import it cheaply.
+ */
+export type EventPattern = { readonly [key: string]: EventPatternValue };
+export type EventPatternValue = EventPattern | readonly EventPatternLeaf[] | readonly EventPattern[];
+export type EventPatternLeaf =
+  | string
+  | number
+  | boolean
+  | null
+  | { readonly prefix: string }
+  | { readonly numeric: readonly (string | number)[] }
+  | { readonly exists: boolean }
+  | { readonly 'anything-but': string | number | readonly (string | number)[] };
+
+export { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE };
+/**
+ * GuardDuty split the pre-2022 type `UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration` into
+ * `.OutsideAWS` and `.InsideAWS`; a rule matching the old name exactly never fires again
+ * (research/remediation.md). The prefix (with its dot, as the responder's parser expects) catches both.
+ */
+export const GUARDDUTY_EXFILTRATION_TYPE_PREFIX = GUARDDUTY_TYPE_PREFIX;
+export const RESPONDER_SOURCE = RESPONSE_SOURCE;
+
+/** Default bus → credtrail bus: GuardDuty's instance-credential findings and nothing else. */
+export const GUARDDUTY_EXFILTRATION_PATTERN = {
+  source: [GUARDDUTY_SOURCE],
+  'detail-type': [GUARDDUTY_DETAIL_TYPE],
+  detail: { type: [{ prefix: GUARDDUTY_EXFILTRATION_TYPE_PREFIX }] },
+} as const satisfies EventPattern;
+
+/** credtrail bus → notifier: every detector finding. */
+export const CREDTRAIL_FINDING_PATTERN = {
+  source: [FINDING_SOURCE],
+  'detail-type': [FINDING_DETAIL_TYPE],
+} as const satisfies EventPattern;
+
+/**
+ * credtrail bus → notifier: every forwarded GuardDuty finding. The type filter is repeated on purpose:
+ * the bus policy admits the forwarding rule, and a later edit of that rule must not flood on-call.
+ */
+export const GUARDDUTY_FINDING_PATTERN = GUARDDUTY_EXFILTRATION_PATTERN;
+
+/** credtrail bus → notifier: every responder result (any detail-type the responder chooses). */
+export const RESPONDER_RESULT_PATTERN = { source: [RESPONDER_SOURCE] } as const satisfies EventPattern;
+
+/**
+ * credtrail bus → responder: detector findings whose numeric `severityScore` (8/5/2) is at or above
+ * the threshold. Numeric matching, not a list of severity names, so one setting drives both sources.
+ */
+export function credtrailFindingsAtOrAbove(threshold: number): EventPattern {
+  return {
+    ...CREDTRAIL_FINDING_PATTERN,
+    detail: { severityScore: [{ numeric: ['>=', threshold] }] },
+  };
+}
+
+/** credtrail bus → responder: GuardDuty findings whose numeric `severity` is at or above the threshold. */
+export function guardDutyFindingsAtOrAbove(threshold: number): EventPattern {
+  return {
+    source: [GUARDDUTY_SOURCE],
+    'detail-type': [GUARDDUTY_DETAIL_TYPE],
+    detail: {
+      type: [{ prefix: GUARDDUTY_EXFILTRATION_TYPE_PREFIX }],
+      severity: [{ numeric: ['>=', threshold] }],
+    },
+  };
+}
+
+/** credtrail bus, no target: responder steps that failed, counted for an alarm. */
+export const RESPONDER_FAILURE_PATTERN = {
+  source: [RESPONSE_SOURCE],
+  'detail-type': [ResponseDetailType.StepResult],
+  detail: { status: ['failed'] },
+} as const satisfies EventPattern;
+
+/** GuardDuty's HIGH band starts at 7.0; credtrail's HIGH is 8. */
+export const DEFAULT_RESPONDER_SEVERITY_THRESHOLD = 7;

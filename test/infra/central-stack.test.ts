@@ -1,0 +1,591 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { ZodType } from 'zod';
+import { DetectorEnvironmentSchema } from '../../lib/detector/detector-environment';
+import {
+  CREDTRAIL_FINDING_PATTERN,
+  GUARDDUTY_EXFILTRATION_PATTERN,
+  GUARDDUTY_FINDING_PATTERN,
+  RESPONDER_FAILURE_PATTERN,
+  RESPONDER_RESULT_PATTERN,
+  credtrailFindingsAtOrAbove,
+  guardDutyFindingsAtOrAbove,
+} from '../../lib/infra/event-patterns';
+import { nagFindings } from '../../lib/infra/nag-gate';
+import { NotifierEnvironmentSchema } from '../../lib/notifier/notifier-environment';
+import { parseResponseConfig } from '../../lib/responder/response-config-schema';
+import { ResponderEnvironmentSchema } from '../../lib/responder/responder-environment';
+import { actionsOf, centralStack, logicalId, roleStatements } from './stack-fixtures';
+
+const stack = centralStack();
+const template = Template.fromStack(stack);
+
+type Resources = Record<string, { Properties: Record<string, unknown>; DeletionPolicy?: string }>;
+
+function resourcesOf(t: Template): Resources {
+  return (t.toJSON() as { Resources: Resources }).Resources;
+}
+
+function propertiesOf(t: Template, type: string, prefix: string): Record<string, unknown> {
+  const resource = resourcesOf(t)[logicalId(t, type, prefix)];
+  if (resource === undefined) throw new Error(`no ${type} ${prefix}`);
+  return resource.Properties;
+}
+
+function ruleNamed(prefix: string): Record<string, unknown> {
+  return propertiesOf(template, 'AWS::Events::Rule', prefix);
+}
+
+type FunctionProperties = { Environment: { Variables: Record<string, unknown> } } & Record<string, unknown>;
+
+function functionNamed(prefix: string, t: Template = template): FunctionProperties {
+  return propertiesOf(t, 'AWS::Lambda::Function', prefix) as FunctionProperties;
+}
+
+describe('event routing', () => {
+  it('creates the custom bus "credtrail"', () => {
+    expect(() =>
+      template.hasResourceProperties('AWS::Events::EventBus', { Name: 'credtrail' }),
+    ).not.toThrow();
+  });
+
+  it('forwards GuardDuty findings from the default bus by prefix, through a role, with a DLQ', () => {
+    const rule = ruleNamed('ForwardGuardDutyFindings');
+
+    expect(rule['EventBusName']).toBeUndefined(); // the default bus
+    expect(rule['EventPattern']).toEqual(GUARDDUTY_EXFILTRATION_PATTERN);
+    expect(rule['Targets']).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'GuardDutyForwarderRole'), 'Arn'] },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'EventDeliveryDlq'), 'Arn'] },
+        },
+      }),
+    ]);
+  });
+
+  it.each([
+    ['NotifyCredtrailFindings', CREDTRAIL_FINDING_PATTERN, 'Notifier'],
+    ['NotifyGuardDutyFindings', GUARDDUTY_FINDING_PATTERN, 'Notifier'],
+    ['NotifyResponderResults', RESPONDER_RESULT_PATTERN, 'Notifier'],
+    ['RespondCredtrailFindings', credtrailFindingsAtOrAbove(7), 'Responder'],
+    ['RespondGuardDutyFindings', guardDutyFindingsAtOrAbove(7), 'Responder'],
+  ])('%s carries the shared pattern and targets the %s with retries and a DLQ', (name, pattern, target) => {
+    const rule = ruleNamed(name);
+
+    expect(rule['EventBusName']).toEqual({ Ref: logicalId(template, 'AWS::Events::EventBus', 'Bus') });
+    expect(rule['EventPattern']).toEqual(pattern);
+    expect(rule['Targets']).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', `${target}Function`), 'Arn'] },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'EventDeliveryDlq'), 'Arn'] },
+        },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      }),
+    ]);
+  });
+
+  it('uses the configured threshold in the responder rules', () => {
+    const lowered = Template.fromStack(centralStack({ 'credtrail:responderSeverityThreshold': '4' }));
+
+    expect(() =>
+      lowered.hasResourceProperties('AWS::Events::Rule', { EventPattern: credtrailFindingsAtOrAbove(4) }),
+    ).not.toThrow();
+    expect(() =>
+      lowered.hasResourceProperties('AWS::Events::Rule', { EventPattern: guardDutyFindingsAtOrAbove(4) }),
+    ).not.toThrow();
+  });
+
+  it('counts failed responder steps with a target-less rule and alarms on it', () => {
+    const rule = ruleNamed('CountResponderFailures');
+
+    expect(rule['EventPattern']).toEqual(RESPONDER_FAILURE_PATTERN);
+    expect(rule['Targets']).toBeUndefined();
+    expect(() =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Events',
+        MetricName: 'MatchedEvents',
+        Dimensions: [
+          {
+            Name: 'RuleName',
+            Value: { Ref: logicalId(template, 'AWS::Events::Rule', 'CountResponderFailures') },
+          },
+        ],
+      }),
+    ).not.toThrow();
+  });
+
+  it('lets only the detector, responder and forwarding roles publish to the bus', () => {
+    const roleArns = ['DetectorRole', 'ResponderRole', 'GuardDutyForwarderRole'].map((prefix) => ({
+      'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', prefix), 'Arn'],
+    }));
+    const busArn = { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] };
+
+    expect(() => template.resourceCountIs('AWS::Events::EventBusPolicy', 2)).not.toThrow();
+    expect(() =>
+      template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+        Statement: {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Principal: { AWS: roleArns },
+          Resource: busArn,
+        },
+      }),
+    ).not.toThrow();
+    // Same-account identities need no bus policy to publish: only an explicit Deny keeps them out.
+    expect(() =>
+      template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+        Statement: {
+          Effect: 'Deny',
+          Action: 'events:PutEvents',
+          Principal: { AWS: '*' },
+          Resource: busArn,
+          Condition: { StringNotEquals: { 'aws:PrincipalArn': roleArns } },
+        },
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('functions', () => {
+  it.each(['Detector', 'Responder', 'Notifier'])('%s runs the house defaults', (name) => {
+    const fn = functionNamed(`${name}Function`);
+
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        LogGroup: { Ref: logicalId(template, 'AWS::Logs::LogGroup', `${name}Logs`) },
+      },
+      Description: expect.stringMatching(/^credtrail /) as string,
+      MemorySize: expect.any(Number) as number,
+      Timeout: expect.any(Number) as number,
+    });
+  });
+
+  it('gives every function log group a retention (explicit groups, no logRetention custom resource)', () => {
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group['Properties']).toHaveProperty('RetentionInDays');
+    }
+    expect(Object.keys(template.findResources('Custom::LogRetention'))).toEqual([]);
+  });
+
+  it.each([
+    ['DetectorFunction', DetectorEnvironmentSchema],
+    ['ResponderFunction', ResponderEnvironmentSchema],
+    ['NotifierFunction', NotifierEnvironmentSchema],
+  ] as const)('%s gets every variable its handler requires, and only known ones', (name, schema) => {
+    const set = Object.keys(functionNamed(name).Environment.Variables).filter((k) => k !== 'NODE_OPTIONS');
+    const known = Object.keys(schema.shape);
+    const required = known.filter(
+      (key) => !(schema.shape as Record<string, ZodType>)[key]?.safeParse(undefined).success,
+    );
+
+    expect(set).toEqual(expect.arrayContaining(required));
+    expect(known).toEqual(expect.arrayContaining(set));
+  });
+
+  it("hands the responder and notifier the same RESPONSE_CONFIG, which the responder's parser accepts", () => {
+    const raw = functionNamed('ResponderFunction').Environment.Variables['RESPONSE_CONFIG'];
+    if (typeof raw !== 'string')
+      throw new Error('RESPONSE_CONFIG should be plain JSON for a stack with a known account');
+
+    const config = parseResponseConfig(raw);
+
+    expect(functionNamed('NotifierFunction').Environment.Variables['RESPONSE_CONFIG']).toBe(raw);
+    expect(config.mode).toBe('dry-run');
+    expect(config.trustedPublisherAccounts).toEqual(['111111111111']);
+    expect(config.responderRolePatterns).toEqual(
+      expect.arrayContaining(['credtrail-detector', 'credtrail-member-response']),
+    );
+  });
+
+  it("carries the operator's response settings into RESPONSE_CONFIG", () => {
+    const tuned = Template.fromStack(
+      centralStack({
+        'credtrail:mode': 'enforce',
+        'credtrail:actionsBySeverity': '{"HIGH":["quarantine-instance"]}',
+        'credtrail:protectedRoles': 'BreakGlass*',
+        'credtrail:maxIncidentsPerHour': '2',
+      }),
+    );
+    const raw = functionNamed('ResponderFunction', tuned).Environment.Variables['RESPONSE_CONFIG'] as string;
+
+    const config = parseResponseConfig(raw);
+
+    expect(config).toMatchObject({
+      mode: 'enforce',
+      actions: { HIGH: ['quarantine-instance'], MEDIUM: ['pin-to-network'] },
+      protected: { roleNamePatterns: ['BreakGlass*'] },
+      rateLimit: { maxIncidentsPerHour: 2 },
+    });
+  });
+
+  it('sends asynchronous failures of the responder and notifier to a queue', () => {
+    const failureQueue = {
+      'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'AsyncFailureQueue'), 'Arn'],
+    };
+    for (const name of ['ResponderFunction', 'NotifierFunction']) {
+      expect(() =>
+        template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', name) },
+          DestinationConfig: { OnFailure: { Destination: failureQueue } },
+        }),
+      ).not.toThrow();
+    }
+  });
+
+  it('feeds the detector from the ingest queue, reporting partial batch failures', () => {
+    expect(() =>
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', 'DetectorFunction') },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'IngestQueue'), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    ).not.toThrow();
+    expect(() =>
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: 1800, // six times the detector's 5 minutes
+        RedrivePolicy: {
+          maxReceiveCount: 5,
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'IngestDlq'), 'Arn'] },
+        },
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('ingest', () => {
+  it('without a topic, puts an S3 notification on the trail bucket for AWSLogs/ files', () => {
+    expect(() =>
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: 'org-trail',
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            Match.objectLike({
+              Events: ['s3:ObjectCreated:*'],
+              Filter: {
+                Key: {
+                  FilterRules: [
+                    { Name: 'suffix', Value: '.json.gz' },
+                    { Name: 'prefix', Value: 'AWSLogs/' },
+                  ],
+                },
+              },
+            }),
+          ],
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  it("with CloudTrail's topic, subscribes the queue with raw delivery instead", () => {
+    const withTopic = Template.fromStack(
+      centralStack({
+        'credtrail:cloudTrailTopicArn': 'arn:aws:sns:us-east-1:222222222222:trail-notices',
+        'credtrail:cloudTrailPrefix': 'org',
+      }),
+    );
+
+    expect(() => withTopic.resourceCountIs('Custom::S3BucketNotifications', 0)).not.toThrow();
+    expect(() =>
+      withTopic.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'sqs',
+        TopicArn: 'arn:aws:sns:us-east-1:222222222222:trail-notices',
+        RawMessageDelivery: true,
+        RedrivePolicy: Match.anyValue(),
+      }),
+    ).not.toThrow();
+    const s3 = roleStatements(withTopic, 'DetectorRole').find((s) => s.Sid === 'ReadCloudTrailFiles');
+    expect(s3?.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::org-trail/org/AWSLogs/*']],
+    });
+  });
+});
+
+describe('state, logs and alerts', () => {
+  it.each([
+    [
+      'StateTable',
+      [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      'expiresAt',
+    ],
+    ['ExceptionsTable', [{ AttributeName: 'exceptionId', KeyType: 'HASH' }], undefined],
+    [
+      'AuditTable',
+      [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      'expiresAt',
+    ],
+    ['IdempotencyTable', [{ AttributeName: 'id', KeyType: 'HASH' }], 'expiration'],
+  ])('%s has its keys, TTL, point-in-time recovery and encryption', (name, keys, ttl) => {
+    const props = propertiesOf(template, 'AWS::DynamoDB::Table', name);
+
+    expect(props['KeySchema']).toEqual(keys);
+    expect(props['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props['SSESpecification']).toEqual({ SSEEnabled: true });
+    expect(props['TimeToLiveSpecification']).toEqual(
+      ttl === undefined ? undefined : { AttributeName: ttl, Enabled: true },
+    );
+  });
+
+  it('keeps the audit and exceptions tables when the stack goes', () => {
+    for (const name of ['AuditTable', 'ExceptionsTable']) {
+      expect(resourcesOf(template)[logicalId(template, 'AWS::DynamoDB::Table', name)]?.DeletionPolicy).toBe(
+        'Retain',
+      );
+    }
+  });
+
+  it('creates the findings log group with a retention', () => {
+    expect(() =>
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/credtrail/findings',
+        RetentionInDays: 365,
+      }),
+    ).not.toThrow();
+  });
+
+  it('encrypts the alert topic with a rotating customer key CloudWatch may use, and subscribes each email with a DLQ', () => {
+    const keyId = logicalId(template, 'AWS::KMS::Key', 'AlertKey');
+    expect(() =>
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } }),
+    ).not.toThrow();
+    expect(() =>
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      }),
+    ).not.toThrow();
+    for (const email of ['oncall@example.com', 'secops@example.com']) {
+      expect(() =>
+        template.hasResourceProperties('AWS::SNS::Subscription', {
+          Protocol: 'email',
+          Endpoint: email,
+          RedrivePolicy: Match.anyValue(),
+        }),
+      ).not.toThrow();
+    }
+  });
+
+  it('encrypts every queue and refuses plain HTTP on it', () => {
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true });
+    }
+    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(5);
+  });
+
+  it('alarms on every DLQ, every function error and failed responder steps, to the alert topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
+
+    expect(alarms).toHaveLength(8);
+    for (const alarm of alarms)
+      expect(alarm['Properties']).toMatchObject({ AlarmActions: [topic], Threshold: 1 });
+  });
+});
+
+describe('IAM: least privilege per role', () => {
+  it('every role has a description', () => {
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      if (id.startsWith('BucketNotificationsHandler')) continue; // CDK's own custom resource
+      expect(role['Properties']).toHaveProperty('Description');
+    }
+  });
+
+  it('grants no Action "*" and no unqualified Resource "*" to credtrail roles', () => {
+    for (const prefix of ['DetectorRole', 'ResponderRole', 'NotifierRole', 'GuardDutyForwarderRole']) {
+      for (const s of roleStatements(template, prefix)) {
+        expect(s.Action).not.toBe('*');
+        expect(s.Resource).not.toBe('*');
+      }
+    }
+  });
+
+  it('detector: trail objects, its tables, the bus, the findings log group and the member read role', () => {
+    const statements = roleStatements(template, 'DetectorRole');
+
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Sid: 'ReadCloudTrailFiles',
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::org-trail/AWSLogs/*']] },
+        }),
+        expect.objectContaining({
+          Sid: 'AssumeMemberReadRole',
+          Action: 'sts:AssumeRole',
+          Resource: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/credtrail-member-read']],
+          },
+        }),
+        expect.objectContaining({
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
+        }),
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Logs::LogGroup', 'FindingsLogGroup'), 'Arn'] },
+        }),
+      ]),
+    );
+    const stateTable = { 'Fn::GetAtt': [logicalId(template, 'AWS::DynamoDB::Table', 'StateTable'), 'Arn'] };
+    const exceptionsTable = {
+      'Fn::GetAtt': [logicalId(template, 'AWS::DynamoDB::Table', 'ExceptionsTable'), 'Arn'],
+    };
+    const dynamo = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(
+      dynamo.flatMap((s): unknown[] =>
+        Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource],
+      ),
+    ).toEqual(expect.arrayContaining([stateTable, exceptionsTable]));
+    const onExceptions = dynamo.filter((s) => JSON.stringify(s.Resource).includes('ExceptionsTable'));
+    expect(actionsOf(onExceptions).every((a) => !/Put|Update|Delete|Write/.test(a))).toBe(true);
+    expect(actionsOf(statements).filter((a) => a.startsWith('sts:'))).toEqual(['sts:AssumeRole']);
+    expect(
+      statements.some(
+        (s) =>
+          actionsOf([s]).includes('sts:AssumeRole') && JSON.stringify(s.Resource).includes('member-response'),
+      ),
+    ).toBe(false);
+  });
+
+  it('detector: kms:Decrypt through S3 only, when the trail is KMS-encrypted', () => {
+    const key = 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const statements = roleStatements(
+      Template.fromStack(centralStack({ 'credtrail:cloudTrailKmsKeyArn': key })),
+      'DetectorRole',
+    );
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'DecryptCloudTrailFiles',
+        Action: 'kms:Decrypt',
+        Resource: key,
+        Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+      }),
+    );
+    expect(roleStatements(template, 'DetectorRole').some((s) => s.Sid === 'DecryptCloudTrailFiles')).toBe(
+      false,
+    );
+  });
+
+  it('responder: audit and idempotency tables, the bus and only the member response role', () => {
+    const statements = roleStatements(template, 'ResponderRole');
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AssumeMemberResponseRole',
+        Action: 'sts:AssumeRole',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/credtrail-member-response']],
+        },
+      }),
+    );
+    const resources = JSON.stringify(statements.map((s) => s.Resource));
+    expect(resources).toContain(logicalId(template, 'AWS::DynamoDB::Table', 'AuditTable'));
+    expect(resources).toContain(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable'));
+    expect(resources).not.toContain(logicalId(template, 'AWS::DynamoDB::Table', 'StateTable'));
+    expect(actionsOf(statements).filter((a) => a.startsWith('sts:'))).toEqual(['sts:AssumeRole']);
+  });
+
+  it('notifier: publish to the topic, its key, and the alert ledger; nothing else', () => {
+    const statements = roleStatements(template, 'NotifierRole');
+
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Sid: 'PublishAlerts',
+          Action: 'sns:Publish',
+          Resource: { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') },
+        }),
+        expect.objectContaining({
+          Sid: 'EncryptAlerts',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'AlertKey'), 'Arn'] },
+        }),
+        expect.objectContaining({
+          Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Resource: [
+            { 'Fn::GetAtt': [logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable'), 'Arn'] },
+          ],
+        }),
+      ]),
+    );
+    expect(actionsOf(statements).filter((a) => !a.startsWith('logs:'))).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sns:Publish',
+      // the on-failure destination, granted by Lambda destinations on the failure queue only
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('forwarder: only events:PutEvents on the credtrail bus', () => {
+    expect(roleStatements(template, 'GuardDutyForwarderRole')).toEqual([
+      expect.objectContaining({
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
+      }),
+    ]);
+  });
+});
+
+describe('cdk-nag gate', () => {
+  it.each([
+    ['with required settings only', {}],
+    [
+      'with every optional setting',
+      {
+        'credtrail:cloudTrailTopicArn': 'arn:aws:sns:us-east-1:222222222222:trail',
+        'credtrail:cloudTrailPrefix': 'org',
+        'credtrail:cloudTrailKmsKeyArn':
+          'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        'credtrail:mode': 'enforce',
+        'credtrail:actionsBySeverity': {
+          HIGH: ['revoke-sessions', 'quarantine-instance'],
+          MEDIUM: ['pin-to-network'],
+        },
+        'credtrail:protectedRoles': ['BreakGlass*'],
+        'credtrail:protectedInstances': ['i-0123456789abcdef0'],
+        'credtrail:trustedAccounts': ['222222222222'],
+        'credtrail:trustedPublisherAccounts': ['333333333333'],
+        'credtrail:maxIncidentsPerHour': 3,
+        'credtrail:responderSeverityThreshold': 5,
+      },
+    ],
+  ])('AwsSolutions and Serverless report nothing unacknowledged %s', (_name, context) => {
+    expect(nagFindings(context === undefined ? stack : centralStack(context))).toEqual([]);
+  });
+
+  it('every acknowledgement carries a reason of substance', () => {
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((c) =>
+        c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules' || /acknowledg/i.test(m.type)),
+      )
+      .flatMap((m) => Object.values(m.data as Record<string, string>));
+
+    expect(acknowledged.length).toBeGreaterThan(10);
+    for (const reason of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+});

@@ -1,0 +1,84 @@
+import {
+  CREDTRAIL_FINDING_PATTERN,
+  GUARDDUTY_EXFILTRATION_PATTERN,
+  GUARDDUTY_FINDING_PATTERN,
+  RESPONDER_FAILURE_PATTERN,
+  RESPONDER_RESULT_PATTERN,
+  credtrailFindingsAtOrAbove,
+  guardDutyFindingsAtOrAbove,
+  type EventPattern,
+} from '../../lib/infra/event-patterns';
+import { matchesEventPattern } from '../../lib/infra/event-pattern-matcher';
+import { loadEvent } from '../fixtures/events/load-event';
+
+const outside = loadEvent('instance-credential-exfiltration-outside-aws.json');
+const inside = loadEvent('instance-credential-exfiltration-inside-aws.json');
+const insideAffiliated = loadEvent('instance-credential-exfiltration-inside-aws-affiliated.json');
+const unrelated = loadEvent('guardduty-unrelated-recon-finding.json');
+const credtrailHigh = loadEvent('credtrail-finding-unexpected-origin.json');
+const credtrailMedium = loadEvent('credtrail-finding-affiliated-endpoint.json');
+const plan = loadEvent('responder-plan-dry-run.json');
+const failedStep = loadEvent('responder-step-failed.json');
+
+const all = {
+  outside,
+  inside,
+  insideAffiliated,
+  unrelated,
+  credtrailHigh,
+  credtrailMedium,
+  plan,
+  failedStep,
+};
+type Name = keyof typeof all;
+
+function matching(pattern: EventPattern): Name[] {
+  return (Object.keys(all) as Name[]).filter((name) => matchesEventPattern(pattern, all[name]));
+}
+
+describe('the patterns credtrail deploys, against real-shaped events', () => {
+  it('forwards both GuardDuty exfiltration types from the default bus, and nothing else', () => {
+    expect(matching(GUARDDUTY_EXFILTRATION_PATTERN)).toEqual(['outside', 'inside', 'insideAffiliated']);
+  });
+
+  it('would never fire on the old exact type name: the reason for prefix matching', () => {
+    const exactOldName = {
+      ...GUARDDUTY_EXFILTRATION_PATTERN,
+      detail: { type: ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration'] },
+    };
+
+    expect(matching(exactOldName)).toEqual([]);
+  });
+
+  it('sends every finding, whatever its severity, to the notifier', () => {
+    expect(matching(CREDTRAIL_FINDING_PATTERN)).toEqual(['credtrailHigh', 'credtrailMedium']);
+    expect(matching(GUARDDUTY_FINDING_PATTERN)).toEqual(['outside', 'inside', 'insideAffiliated']);
+  });
+
+  it('sends every responder result, and only those, to the notifier', () => {
+    expect(matching(RESPONDER_RESULT_PATTERN)).toEqual(['plan', 'failedStep']);
+  });
+
+  it('sends findings at or above the threshold to the responder, by number', () => {
+    expect(matching(credtrailFindingsAtOrAbove(7))).toEqual(['credtrailHigh']);
+    expect(matching(guardDutyFindingsAtOrAbove(7))).toEqual(['outside', 'inside']);
+    expect(matching(credtrailFindingsAtOrAbove(5))).toEqual(['credtrailHigh', 'credtrailMedium']);
+    expect(matching(guardDutyFindingsAtOrAbove(5))).toEqual(['outside', 'inside', 'insideAffiliated']);
+    expect(matching(credtrailFindingsAtOrAbove(8.5))).toEqual([]);
+  });
+
+  it('does not send an unrelated GuardDuty finding to the responder even at high severity', () => {
+    const loud = structuredClone(unrelated);
+    loud.detail['severity'] = 8.9;
+
+    expect(matchesEventPattern(guardDutyFindingsAtOrAbove(1), loud)).toBe(false);
+  });
+
+  it('counts failed responder steps only', () => {
+    const applied = structuredClone(failedStep);
+    applied.detail['status'] = 'applied';
+
+    expect(matching(RESPONDER_FAILURE_PATTERN)).toEqual(['failedStep']);
+    expect(matchesEventPattern(RESPONDER_FAILURE_PATTERN, applied)).toBe(false);
+  });
+});
