@@ -25,16 +25,7 @@ import {
 import type { CentralConfig } from './credtrail-config';
 import { CredtrailAlarms } from './credtrail-alarms';
 import { CredtrailFunction, type LambdaCode } from './credtrail-function';
-import {
-  CREDTRAIL_FINDING_PATTERN,
-  GUARDDUTY_EXFILTRATION_PATTERN,
-  GUARDDUTY_FINDING_PATTERN,
-  RESPONDER_FAILURE_PATTERN,
-  RESPONDER_RESULT_PATTERN,
-  credtrailFindingsAtOrAbove,
-  guardDutyFindingsAtOrAbove,
-  type EventPattern,
-} from './event-patterns';
+import { GUARDDUTY_EXFILTRATION_PATTERN, credtrailBusRoutes, type EventPattern } from './event-patterns';
 import { acknowledge } from './nag-gate';
 
 export const EVENT_BUS_NAME = 'credtrail';
@@ -333,51 +324,23 @@ export class CentralStack extends Stack {
       targets: [new targets.EventBus(this.bus, { role: forwarderRole, deadLetterQueue: eventDeliveryDlq })],
     });
 
-    const onBus = (ruleId: string, description: string, pattern: EventPattern, target?: events.IRuleTarget) =>
-      new events.Rule(this, ruleId, {
-        eventBus: this.bus,
-        description,
-        eventPattern: toCdkPattern(pattern),
-        ...(target === undefined ? {} : { targets: [target] }),
-      });
     const toNotifier = new targets.LambdaFunction(notifier.function, deliveryOptions);
     const toResponder = new targets.LambdaFunction(responder.function, deliveryOptions);
-    onBus(
-      'NotifyCredtrailFindings',
-      'credtrail: every detector finding to the notifier',
-      CREDTRAIL_FINDING_PATTERN,
-      toNotifier,
-    );
-    onBus(
-      'NotifyGuardDutyFindings',
-      'credtrail: every forwarded GuardDuty credential finding to the notifier',
-      GUARDDUTY_FINDING_PATTERN,
-      toNotifier,
-    );
-    onBus(
-      'NotifyResponderResults',
-      'credtrail: every responder plan and step result to the notifier',
-      RESPONDER_RESULT_PATTERN,
-      toNotifier,
-    );
-    const threshold = config.responderSeverityThreshold;
-    onBus(
-      'RespondCredtrailFindings',
-      `credtrail: detector findings with severityScore >= ${threshold} to the responder`,
-      credtrailFindingsAtOrAbove(threshold),
-      toResponder,
-    );
-    onBus(
-      'RespondGuardDutyFindings',
-      `credtrail: GuardDuty credential findings with severity >= ${threshold} to the responder`,
-      guardDutyFindingsAtOrAbove(threshold),
-      toResponder,
-    );
-    const failedSteps = onBus(
-      'CountResponderFailures',
-      'credtrail: counts failed responder steps for an alarm (no target)',
-      RESPONDER_FAILURE_PATTERN,
-    );
+    const ruleTargets = { notifier: toNotifier, responder: toResponder, none: undefined };
+    const rules = new Map<string, events.Rule>();
+    for (const route of credtrailBusRoutes(config.responderSeverityThreshold)) {
+      const target = ruleTargets[route.target];
+      rules.set(
+        route.ruleId,
+        new events.Rule(this, route.ruleId, {
+          eventBus: this.bus,
+          description: route.description,
+          eventPattern: toCdkPattern(route.pattern),
+          ...(target === undefined ? {} : { targets: [target] }),
+        }),
+      );
+    }
+    const failedSteps = rules.get('CountResponderFailures') as events.Rule;
 
     // Same-account principals need no bus policy to publish, so the Deny is what keeps others out.
     const publishers = [detectorRole.roleArn, responderRole.roleArn, forwarderRole.roleArn];

@@ -84,5 +84,59 @@ export const RESPONDER_FAILURE_PATTERN = {
   detail: { status: ['failed'] },
 } as const satisfies EventPattern;
 
+export type BusTarget = 'notifier' | 'responder' | 'none';
+
+export interface BusRoute {
+  readonly ruleId: string;
+  readonly description: string;
+  readonly pattern: EventPattern;
+  readonly target: BusTarget;
+}
+
+/**
+ * The rules on the credtrail bus, in one list: the central stack deploys exactly these, and the local
+ * demo routes its events through exactly these, so what a laptop shows is what the account does.
+ */
+export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
+  return [
+    {
+      ruleId: 'NotifyCredtrailFindings',
+      description: 'credtrail: every detector finding to the notifier',
+      pattern: CREDTRAIL_FINDING_PATTERN,
+      target: 'notifier',
+    },
+    {
+      ruleId: 'NotifyGuardDutyFindings',
+      description: 'credtrail: every forwarded GuardDuty credential finding to the notifier',
+      pattern: GUARDDUTY_FINDING_PATTERN,
+      target: 'notifier',
+    },
+    {
+      ruleId: 'NotifyResponderResults',
+      description: 'credtrail: every responder plan and step result to the notifier',
+      pattern: RESPONDER_RESULT_PATTERN,
+      target: 'notifier',
+    },
+    {
+      ruleId: 'RespondCredtrailFindings',
+      description: `credtrail: detector findings with severityScore >= ${threshold} to the responder`,
+      pattern: credtrailFindingsAtOrAbove(threshold),
+      target: 'responder',
+    },
+    {
+      ruleId: 'RespondGuardDutyFindings',
+      description: `credtrail: GuardDuty credential findings with severity >= ${threshold} to the responder`,
+      pattern: guardDutyFindingsAtOrAbove(threshold),
+      target: 'responder',
+    },
+    {
+      ruleId: 'CountResponderFailures',
+      description: 'credtrail: counts failed responder steps for an alarm (no target)',
+      pattern: RESPONDER_FAILURE_PATTERN,
+      target: 'none',
+    },
+  ];
+}
+
 /** GuardDuty's HIGH band starts at 7.0; credtrail's HIGH is 8. */
 export const DEFAULT_RESPONDER_SEVERITY_THRESHOLD = 7;
