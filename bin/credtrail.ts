@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode, registerDetectCommand } from '../lib/cli/detect-command';
+import { registerDemoCommand } from '../lib/cli/demo-command';
 import { registerRespondCommands } from '../lib/cli/respond-command';
 
 const program = new Command('credtrail')
@@ -10,6 +11,7 @@ const program = new Command('credtrail')
 
 registerDetectCommand(program);
 registerRespondCommands(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Commander throws for --help and --version too; those are not errors.
