@@ -6,6 +6,11 @@ import { z } from 'zod';
  */
 export const FINDING_SOURCE = 'credtrail.detector';
 export const FINDING_DETAIL_TYPE = 'Instance Credential Exfiltration';
+/**
+ * A known finding that grew (its event count jumped, new APIs): same detail, another detail-type, so
+ * the alert rule (which matches FINDING_DETAIL_TYPE) does not page anyone twice for one incident.
+ */
+export const FINDING_UPDATE_DETAIL_TYPE = 'Instance Credential Exfiltration Update';
 
 export const FindingType = {
   /** Instance credentials used from an origin that is not the instance's. */

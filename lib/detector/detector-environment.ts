@@ -13,5 +13,12 @@ export const DetectorEnvironmentSchema = z.object({
   MEMBER_READ_ROLE_NAME: z.string().min(1),
   /** Comma-separated account ids whose VPC endpoints are affiliated rather than foreign. */
   TRUSTED_ACCOUNTS: z.string().default(''),
+  /**
+   * Comma-separated regions to look for an instance in when neither EC2's delivery record nor its calls
+   * say where it runs; empty means the Lambda's own region.
+   */
+  INSTANCE_REGIONS: z.string().default(''),
+  /** How long a warm Lambda keeps the exceptions table before reading it again. */
+  EXCEPTIONS_CACHE_SECONDS: z.coerce.number().int().positive().default(300),
 });
 export type DetectorEnvironment = z.infer<typeof DetectorEnvironmentSchema>;

@@ -1,0 +1,124 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { randomUUID } from 'node:crypto';
+import { Detector } from '../engine/detector';
+import { ExceptionList } from '../engine/credential-exception';
+import { DynamoDbStore } from '../state/dynamodb-store';
+import { ExceptionsTable } from '../state/exceptions-table';
+import { RequestCounter } from '../state/request-counter';
+import { DetectorService } from './detector-service';
+import type { DetectorEnvironment } from './detector-environment';
+import { Ec2NetworkDirectory } from './ec2-network-directory';
+import { Ec2NetworkGateway } from './ec2-network-gateway';
+import { ExceptionsRefresher } from './exceptions-refresher';
+import { FindingsLogWriter } from './findings-log-writer';
+import { FindingsPublisher } from './findings-publisher';
+import { MemberCredentials, partitionOf, type TemporaryCredentials } from './member-credentials';
+import { S3LogGateway } from './s3-log-gateway';
+
+/** Every AWS client the detector uses; tests pass real clients patched by aws-sdk-client-mock. */
+export interface DetectorClients {
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly sts: STSClient;
+  readonly eventBridge: EventBridgeClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly ec2: (region: string, credentials: TemporaryCredentials | undefined) => EC2Client;
+}
+
+export interface DetectorRuntime {
+  readonly service: DetectorService;
+  /** DynamoDB requests sent, reported as a metric per batch. */
+  readonly dynamoRequests: RequestCounter;
+}
+
+export interface RuntimeOptions {
+  readonly region: string;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export function defaultClients(): DetectorClients {
+  return {
+    s3: new S3Client({}),
+    dynamodb: new DynamoDBClient({}),
+    sts: new STSClient({}),
+    eventBridge: new EventBridgeClient({}),
+    logs: new CloudWatchLogsClient({}),
+    ec2: (region, credentials) =>
+      new EC2Client({ region, ...(credentials !== undefined ? { credentials } : {}) }),
+  };
+}
+
+/** The composition root: everything the detector Lambda needs, built once per container. */
+export function createDetectorRuntime(
+  env: DetectorEnvironment,
+  clients: DetectorClients,
+  options: RuntimeOptions,
+): DetectorRuntime {
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep;
+  const dynamoRequests = new RequestCounter().attach(clients.dynamodb);
+  const store = new DynamoDbStore({
+    client: clients.dynamodb,
+    tableName: env.STATE_TABLE_NAME,
+    clock,
+    deferBatchWrites: true,
+    ...(sleep !== undefined ? { sleep } : {}),
+  });
+  const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock);
+  const directory = new Ec2NetworkDirectory({
+    cache: store,
+    gatewayFor: async (accountId, region) =>
+      new Ec2NetworkGateway(
+        clients.ec2(region, await credentials.forAccount(accountId, partitionOf(region))),
+      ),
+    fallbackRegions:
+      listOf(env.INSTANCE_REGIONS).length > 0 ? listOf(env.INSTANCE_REGIONS) : [options.region],
+  });
+  const detector = new Detector({
+    store,
+    networks: directory,
+    exceptions: new ExceptionList([]),
+    trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
+    clock,
+  });
+  const service = new DetectorService({
+    logs: new S3LogGateway(clients.s3),
+    detector,
+    ledger: store,
+    directory,
+    exceptions: new ExceptionsRefresher(
+      new ExceptionsTable(clients.dynamodb, env.EXCEPTIONS_TABLE_NAME),
+      env.EXCEPTIONS_CACHE_SECONDS * 1000,
+      clock,
+      options.logger,
+    ),
+    publisher: new FindingsPublisher({
+      eventBridge: clients.eventBridge,
+      busName: env.EVENT_BUS_NAME,
+      ...(sleep !== undefined ? { sleep } : {}),
+    }),
+    findingsLog: new FindingsLogWriter(
+      clients.logs,
+      env.FINDINGS_LOG_GROUP_NAME,
+      `detector/${new Date(clock()).toISOString().slice(0, 10)}/${randomUUID()}`,
+      clock,
+    ),
+    logger: options.logger,
+  });
+  return { service, dynamoRequests };
+}
+
+function listOf(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}

@@ -1,0 +1,83 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DetectorStore } from '../engine/detector-store';
+import { DynamoDbStore } from './dynamodb-store';
+import { startLocalDynamoServer } from './local-store';
+import { MemoryStore } from './memory-store';
+
+export class InvalidStateSpecError extends Error {
+  constructor(spec: string) {
+    super(`--state "${spec}": expected dynamodb:TABLE or local:DIRECTORY`);
+    this.name = 'InvalidStateSpecError';
+  }
+}
+
+export interface StateStoreOptions {
+  /** Epoch milliseconds; TTLs are set from it. */
+  readonly clock?: () => number;
+  /** For `dynamodb:`; defaults to the SDK's own resolution (AWS_REGION, profile). */
+  readonly region?: string;
+  /** For `dynamodb:` in tests: a client to use instead of a new one. */
+  readonly client?: DynamoDBClient;
+}
+
+export interface OpenedStateStore {
+  readonly store: DetectorStore;
+  /** Writes what the store held back and releases the client or the embedded server. */
+  close(): Promise<void>;
+  /** For the CLI's banner: where the state lives. */
+  readonly describe: string;
+}
+
+/**
+ * The store behind `credtrail detect --state …`: none (memory, forgotten at exit), `dynamodb:TABLE`
+ * (the deployed stack's table, shared with its Lambda) or `local:DIR` (an embedded DynamoDB-compatible
+ * store on disk, kept between runs). The last two run the Lambda's own DynamoDbStore.
+ */
+export async function openStateStore(
+  spec: string | undefined,
+  options: StateStoreOptions = {},
+): Promise<OpenedStateStore> {
+  const clock = options.clock ?? Date.now;
+  if (spec === undefined || spec === '' || spec === 'memory') {
+    return {
+      store: new MemoryStore(),
+      close: () => Promise.resolve(),
+      describe: 'in memory (forgotten at exit)',
+    };
+  }
+  const separator = spec.indexOf(':');
+  const scheme = spec.slice(0, separator);
+  const target = spec.slice(separator + 1);
+  if (separator <= 0 || target === '') throw new InvalidStateSpecError(spec);
+
+  if (scheme === 'dynamodb') {
+    const owned = options.client === undefined;
+    const client =
+      options.client ?? new DynamoDBClient(options.region !== undefined ? { region: options.region } : {});
+    const store = new DynamoDbStore({ client, tableName: target, clock });
+    return {
+      store,
+      describe: `DynamoDB table ${target}`,
+      close: async () => {
+        await store.flush();
+        if (owned) client.destroy();
+      },
+    };
+  }
+  if (scheme === 'local') {
+    const server = await startLocalDynamoServer(target);
+    const store = new DynamoDbStore({ client: server.client, tableName: server.tableName, clock });
+    return {
+      store,
+      describe: `local store in ${target}`,
+      close: async () => {
+        try {
+          await store.flush();
+        } finally {
+          await server.stop();
+        }
+      },
+    };
+  }
+  throw new InvalidStateSpecError(spec);
+}

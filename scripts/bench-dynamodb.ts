@@ -1,0 +1,212 @@
+/**
+ * How many DynamoDB requests the detector's store sends per 1,000 CloudTrail events, on a generated
+ * day of an organisation's logs, after warm-up. The real DynamoDbStore and EC2 network directory run
+ * against dynalite on loopback; a middleware on the real client counts every HTTP request.
+ *
+ *   npx tsx scripts/bench-dynamodb.ts [--accounts N] [--hours H] [--containers C] [--warmup-hours W]
+ *
+ * Files are processed one by one in delivery order, as the Lambda does (one `detector.process` per
+ * file, new findings marked announced, the store flushed after each SQS batch of `--batch-size` files);
+ * with `--containers C` the batches are dealt round-robin to C independent warm containers sharing the
+ * table, which is what Lambda concurrency does to the caches.
+ */
+import { EC2Client, type Instance, type NatGateway, type VpcEndpoint } from '@aws-sdk/client-ec2';
+import { parseArgs } from 'node:util';
+import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
+import { Ec2NetworkGateway } from '../lib/detector/ec2-network-gateway';
+import { normalizeRecord } from '../lib/engine/cloudtrail-record';
+import type { CredentialEvent } from '../lib/engine/credential-event';
+import { ExceptionList } from '../lib/engine/credential-exception';
+import { Detector } from '../lib/engine/detector';
+import { originKey, originOf } from '../lib/engine/origin';
+import { DynamoDbStore } from '../lib/state/dynamodb-store';
+import { startLocalDynamoServer } from '../lib/state/local-store';
+import { RequestCounter } from '../lib/state/request-counter';
+import { generateOrganisationDay, type OrganisationDay } from './scenario';
+
+const { values } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '3' },
+    hours: { type: 'string', default: '24' },
+    containers: { type: 'string', default: '1' },
+    'batch-size': { type: 'string', default: '10' },
+    'warmup-hours': { type: 'string', default: '1' },
+  },
+});
+
+/** EC2 answered from the scenario's `aws ec2 describe-…` exports instead of AWS. */
+class InventoryGateway extends Ec2NetworkGateway {
+  constructor(
+    private readonly day: OrganisationDay,
+    private readonly accountId: string,
+    private readonly region: string,
+  ) {
+    super(new EC2Client({ region }));
+  }
+
+  private documents(command: string): Record<string, unknown>[] {
+    return this.day.inventory
+      .filter((e) => e.accountId === this.accountId && e.region === this.region && e.command === command)
+      .map((e) => e.document);
+  }
+
+  override describeInstances(instanceIds: readonly string[]): Promise<Instance[]> {
+    const wanted = new Set(instanceIds);
+    const instances = this.documents('describe-instances').flatMap((doc) =>
+      (doc['Reservations'] as { Instances: Instance[] }[]).flatMap((r) => r.Instances),
+    );
+    return Promise.resolve(instances.filter((i) => i.InstanceId !== undefined && wanted.has(i.InstanceId)));
+  }
+
+  override natGatewayIps(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byVpc = new Map<string, string[]>();
+    for (const doc of this.documents('describe-nat-gateways')) {
+      for (const nat of doc['NatGateways'] as NatGateway[]) {
+        if (nat.VpcId === undefined || !vpcIds.includes(nat.VpcId)) continue;
+        const ips = (nat.NatGatewayAddresses ?? []).flatMap((a) => (a.PublicIp ? [a.PublicIp] : []));
+        byVpc.set(nat.VpcId, [...(byVpc.get(nat.VpcId) ?? []), ...ips]);
+      }
+    }
+    return Promise.resolve(byVpc);
+  }
+
+  override vpcEndpointIds(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byVpc = new Map<string, string[]>();
+    for (const doc of this.documents('describe-vpc-endpoints')) {
+      for (const endpoint of doc['VpcEndpoints'] as VpcEndpoint[]) {
+        if (
+          endpoint.VpcId === undefined ||
+          endpoint.VpcEndpointId === undefined ||
+          !vpcIds.includes(endpoint.VpcId)
+        )
+          continue;
+        byVpc.set(endpoint.VpcId, [...(byVpc.get(endpoint.VpcId) ?? []), endpoint.VpcEndpointId]);
+      }
+    }
+    return Promise.resolve(byVpc);
+  }
+}
+
+async function main(): Promise<void> {
+  const containers = Number(values.containers);
+  const batchSize = Number(values['batch-size']);
+  const day = generateOrganisationDay({ accounts: Number(values.accounts), hours: Number(values.hours) });
+  const warmupEnd = day.start + Number(values['warmup-hours']) * 3_600_000;
+  const server = await startLocalDynamoServer();
+  const counter = new RequestCounter().attach(server.client);
+  let now = day.start;
+  const clock = () => now;
+  const exceptions = new ExceptionList(day.exceptions.map((e) => ({ cidr: e.cidr, reason: e.reason })));
+  const trusted = new Set(day.options.accounts.filter((a) => a.affiliated).map((a) => a.accountId));
+
+  const workers = Array.from({ length: containers }, () => {
+    const store = new DynamoDbStore({
+      client: server.client,
+      tableName: server.tableName,
+      clock,
+      deferBatchWrites: true,
+    });
+    const directory = new Ec2NetworkDirectory({
+      cache: store,
+      gatewayFor: (accountId, region) => Promise.resolve(new InventoryGateway(day, accountId, region)),
+      fallbackRegions: day.options.regions,
+    });
+    const detector = new Detector({
+      store,
+      networks: directory,
+      exceptions,
+      trustedAccounts: trusted,
+      clock,
+    });
+    return { store, directory, detector };
+  });
+
+  let warm = false;
+  let records = 0;
+  let credentialEvents = 0;
+  let files = 0;
+  let findings = 0;
+  const pairsSeen = new Set<string>();
+  let newPairs = 0;
+  let index = 0;
+  for (const file of day.files()) {
+    if (file.kind !== 'log') continue;
+    // The file name carries its delivery time: the detector's "now" while it handles the file.
+    const delivered = /_(\d{8}T\d{4})Z_/.exec(file.key)?.[1] ?? '';
+    now = Date.parse(
+      `${delivered.slice(0, 4)}-${delivered.slice(4, 6)}-${delivered.slice(6, 8)}T${delivered.slice(9, 11)}:${delivered.slice(11, 13)}:00Z`,
+    );
+    if (!warm && now >= warmupEnd) {
+      warm = true;
+      counter.take();
+    }
+    const events: CredentialEvent[] = [];
+    for (const record of file.records) {
+      const result = normalizeRecord(record);
+      if (result.status === 'event') events.push(result.event);
+    }
+    events.sort((a, b) => a.eventTime - b.eventTime);
+    // Each container takes an SQS batch of `batchSize` files and flushes its store at the end of it.
+    const worker = workers[Math.floor(index / batchSize) % workers.length];
+    if (worker === undefined) throw new Error('no worker');
+    index++;
+    worker.directory.noteCalls(events);
+    const result = await worker.store.withSource(`s3://bench/${file.key}`, () =>
+      worker.detector.process(events),
+    );
+    for (const event of events) {
+      if (event.kind !== 'use') continue;
+      const pair = `${event.accessKeyId}|${originKey(originOf(event))}`;
+      if (!pairsSeen.has(pair)) {
+        pairsSeen.add(pair);
+        if (warm) newPairs++;
+      }
+    }
+    const announced = result.findings.filter((f) => f.created).map((f) => f.detail.findingId);
+    if (announced.length > 0) await worker.store.markAnnounced(announced);
+    if (index % batchSize === 0) await worker.store.flushBatchWrites();
+    if (warm) {
+      records += file.records.length;
+      credentialEvents += events.length;
+      files++;
+      findings += result.findings.filter((f) => f.created).length;
+    }
+  }
+  const byOperation = counter.take();
+  for (const worker of workers) await worker.store.flush();
+  const flushWrites = counter.take();
+  await server.stop();
+
+  const total = Object.values(byOperation).reduce((a, b) => a + b, 0);
+  const writes =
+    (byOperation['PutItem'] ?? 0) + (byOperation['UpdateItem'] ?? 0) + (byOperation['BatchWriteItem'] ?? 0);
+  const report = {
+    scenario: {
+      accounts: day.options.accounts.length,
+      regions: day.options.regions,
+      hours: day.options.hours,
+      containers,
+    },
+    afterWarmup: {
+      files,
+      cloudTrailRecords: records,
+      credentialEvents,
+      newSessionOriginPairs: newPairs,
+      findingsCreated: findings,
+    },
+    dynamoDbRequests: { total, byOperation, flushAtEnd: flushWrites },
+    perThousandCloudTrailRecords: round((1000 * total) / records),
+    perThousandCredentialEvents: round((1000 * total) / credentialEvents),
+    writeRequestsPerNewPair: round(writes / Math.max(1, newPairs)),
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
