@@ -15,6 +15,7 @@ import {
   type DetectorStore,
   type FindingObservation,
   type NetworkDirectory,
+  type NetworkRequest,
   type SessionState,
   type StoredFinding,
 } from './detector-store';
@@ -32,8 +33,11 @@ export interface DetectorOptions {
   readonly trustRecipientAccounts?: boolean;
   /** Epoch milliseconds; exceptions expire against it. */
   readonly clock: () => number;
-  /** How long a judgement of a (key, origin) pair is reused before it is made again. */
-  readonly verdictTtlMs?: number;
+  /**
+   * How long a judgement of a (key, origin) pair, and an instance's network, are reused before they are
+   * looked up again. Unbounded for a one-off hunt; a long-lived Lambda sets minutes.
+   */
+  readonly cacheTtlMs?: number;
 }
 
 export interface BatchStats {
@@ -65,6 +69,7 @@ interface FindingTemplate {
 }
 
 interface NetworkEntry {
+  readonly validUntil: number;
   readonly matcher?: NetworkMatcher;
   /** Why no network is known, when a lookup failed. */
   readonly note?: string;
@@ -80,6 +85,8 @@ interface Aggregate {
 }
 
 const CACHE_SIZE = 500_000;
+// A failed EC2 lookup (throttling, a role not yet deployed) is retried after this, whatever the cache TTL.
+const FAILED_LOOKUP_RETRY_MS = 5 * 60_000;
 const SEEN_EVENT_IDS = 200_000;
 
 /**
@@ -89,6 +96,8 @@ const SEEN_EVENT_IDS = 200_000;
 export class Detector {
   readonly trustedAccounts: Set<string>;
   private readonly sessions = new BoundedMap<string, SessionState>(CACHE_SIZE);
+  /** Keys the store was asked about and did not know: no need to ask again. */
+  private readonly unknownSessions = new BoundedMap<string, true>(CACHE_SIZE);
   private readonly networks = new BoundedMap<string, NetworkEntry>(CACHE_SIZE);
   private readonly verdicts = new BoundedMap<string, CachedVerdict>(CACHE_SIZE);
   private readonly countedEventIds = new BoundedMap<string, true>(SEEN_EVENT_IDS);
@@ -177,16 +186,21 @@ export class Detector {
     if (deliveries.length > 0) await this.options.store.putDeliveries(deliveries);
   }
 
-  /** One batched read of the sessions and networks that the uses below will need and we lack. */
+  /**
+   * Batched reads of what the uses below will need and we lack. Networks come first: a session (its
+   * first origins) is read only for instances whose network is unknown, where first-seen decides. With
+   * inventory or EC2 answering, a busy stream of known pairs reads no session at all.
+   */
   private async prefetch(events: readonly CredentialEvent[], now: number): Promise<void> {
-    const keys = new Set<string>();
-    const instances = new Map<string, { instanceId: string; accountId: string; region?: string }>();
+    const pending: CredentialUse[] = [];
+    const instances = new Map<string, NetworkRequest>();
     for (const event of events) {
       if (event.kind !== 'use') continue;
       const cached = this.verdicts.get(`${event.accessKeyId}|${pairOriginKey(event)}`);
       if (cached !== undefined && cached.validUntil > now) continue;
-      if (!this.sessions.has(event.accessKeyId)) keys.add(event.accessKeyId);
-      if (!this.networks.has(event.instanceId) && !instances.has(event.instanceId)) {
+      pending.push(event);
+      const network = this.networks.get(event.instanceId);
+      if ((network === undefined || network.validUntil <= now) && !instances.has(event.instanceId)) {
         const region = this.sessions.get(event.accessKeyId)?.region;
         instances.set(event.instanceId, {
           instanceId: event.instanceId,
@@ -195,25 +209,53 @@ export class Detector {
         });
       }
     }
-    if (keys.size > 0) {
-      const found = await this.options.store.getSessions([...keys]);
-      for (const [key, session] of found) this.sessions.set(key, session);
-    }
     if (instances.size > 0) {
       const lookups = await this.options.networks.lookup([...instances.values()]);
+      const ttl = this.options.cacheTtlMs ?? Infinity;
       for (const instanceId of instances.keys()) {
         const lookup = lookups.get(instanceId);
-        if (lookup?.status === 'found')
-          this.networks.set(instanceId, { matcher: new NetworkMatcher(lookup.network) });
-        else if (lookup?.status === 'failed') this.networks.set(instanceId, { note: lookup.reason });
-        else this.networks.set(instanceId, {});
+        if (lookup?.status === 'found') {
+          this.networks.set(instanceId, {
+            validUntil: now + ttl,
+            matcher: new NetworkMatcher(lookup.network),
+          });
+        } else if (lookup?.status === 'failed') {
+          this.networks.set(instanceId, {
+            validUntil: now + Math.min(ttl, FAILED_LOOKUP_RETRY_MS),
+            note: lookup.reason,
+          });
+        } else this.networks.set(instanceId, { validUntil: now + ttl });
       }
+    }
+    const keys = new Set<string>();
+    for (const use of pending) {
+      if (
+        this.networks.get(use.instanceId)?.matcher === undefined &&
+        this.needsSessionRead(use.accessKeyId)
+      ) {
+        keys.add(use.accessKeyId);
+      }
+    }
+    await this.readSessions(keys);
+  }
+
+  private needsSessionRead(accessKeyId: string): boolean {
+    return !this.sessions.has(accessKeyId) && !this.unknownSessions.has(accessKeyId);
+  }
+
+  private async readSessions(keys: ReadonlySet<string>): Promise<void> {
+    if (keys.size === 0) return;
+    const found = await this.options.store.getSessions([...keys]);
+    for (const key of keys) {
+      const session = found.get(key);
+      if (session !== undefined) this.sessions.set(key, session);
+      else this.unknownSessions.set(key, true);
     }
   }
 
   private async judge(use: CredentialUse, now: number): Promise<CachedVerdict> {
     const origin = originOf(use);
-    const network = this.networks.get(use.instanceId) ?? {};
+    const network: Partial<NetworkEntry> = this.networks.get(use.instanceId) ?? {};
     let session = this.sessionFor(use);
     const kind: BaselineKind = origin.kind === 'address' ? 'address' : 'endpoint';
     const input = {
@@ -232,10 +274,20 @@ export class Detector {
       verdict = judgeOrigin({ ...input, baseline: winner });
     }
     const validUntil = Math.min(
-      now + (this.options.verdictTtlMs ?? Infinity),
+      now + (this.options.cacheTtlMs ?? Infinity),
       this.exceptions.nextExpiry(now),
+      network.validUntil ?? Infinity,
     );
     if (verdict.outcome !== 'suspicious') return { verdict, validUntil };
+
+    // A finding names when the key was issued and the instance's region: read the session now if the
+    // network decided without it. Suspicious pairs are rare, so this read is too.
+    if (this.needsSessionRead(use.accessKeyId)) {
+      await this.readSessions(new Set([use.accessKeyId]));
+      const stored = this.sessions.get(use.accessKeyId);
+      if (stored !== undefined)
+        session = { ...stored, baselines: { ...stored.baselines, ...session.baselines } };
+    }
 
     const findingId = findingIdOf(`${use.accessKeyId}|${originKey(origin)}`);
     const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
@@ -281,7 +333,6 @@ export class Detector {
       accountId: use.accountId,
       baselines: {},
     };
-    this.sessions.set(use.accessKeyId, session);
     return session;
   }
 
@@ -396,7 +447,7 @@ const EMPTY_EXPECTED: ExpectedNetwork = {
 
 function expectedNetwork(
   basis: 'inventory' | 'first-seen' | 'endpoint-owner',
-  entry: NetworkEntry,
+  entry: Pick<NetworkEntry, 'matcher' | 'note'>,
   baseline: Origin | undefined,
 ): ExpectedNetwork {
   const network = entry.matcher?.network;

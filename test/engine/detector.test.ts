@@ -302,6 +302,51 @@ describe('Detector', () => {
     expect(directory.lookups).toBe(lookupsAfterWarmUp);
   });
 
+  it('with a known network reads no session for expected calls, and one for a suspicious pair', async () => {
+    const store = new CountingStore();
+    await store.putDeliveries([
+      {
+        accessKeyId: 'ASIAKNOWN',
+        instanceId: INSTANCE,
+        roleArn: 'arn:aws:iam::111111111111:role/web-app-role',
+        accountId: ACCOUNT,
+        region: 'us-east-1',
+        issuedAt: Date.parse('2026-11-26T09:00:00Z'),
+        baselines: {},
+      },
+    ]);
+    const { detector } = detectorWith({ store, network: inventory });
+
+    const expected = await detector.process([
+      use({ accessKeyId: 'ASIAKNOWN', sourceIp: NAT }),
+      use({ accessKeyId: 'ASIAOTHER', sourceIp: NAT }),
+    ]);
+    const readsForExpected = store.calls;
+    const suspicious = await detector.process([use({ accessKeyId: 'ASIAKNOWN', sourceIp: ATTACKER })]);
+
+    expect(expected.findings).toEqual([]);
+    expect(readsForExpected).toBe(0);
+    expect(store.calls).toBe(1);
+    expect(suspicious.findings[0]?.detail.keyIssuedAt).toBe('2026-11-26T09:00:00.000Z');
+  });
+
+  it('asks again for a network whose lookup failed, after a few minutes', async () => {
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    const { detector, directory } = detectorWith({
+      network: { status: 'failed', reason: 'Throttling' },
+      clock: () => now,
+    });
+
+    await detector.process([use({ sourceIp: NAT })]);
+    await detector.process([use({ sourceIp: ATTACKER })]);
+    const lookupsBefore = directory.lookups;
+    now += 6 * 60_000;
+    await detector.process([use({ sourceIp: '52.9.9.9' })]);
+
+    expect(lookupsBefore).toBe(1);
+    expect(directory.lookups).toBe(2);
+  });
+
   it('treats an endpoint of an account receiving the logs as affiliated when told to trust recipients', async () => {
     const affiliatedCall = (detector: Detector) =>
       detector.process([
