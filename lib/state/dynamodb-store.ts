@@ -147,6 +147,12 @@ export const ANNOUNCE_GRACE_MS = 2 * 60_000;
 const MAX_SOURCES = 100;
 const BATCH_GET_KEYS = 100;
 const BATCH_WRITE_ITEMS = 25;
+/**
+ * Held delivery and network items are written in full BatchWriteItem requests; a partial one waits at
+ * most this long. A container that dies loses at most these hints (issue time, region, cached network),
+ * never a first origin or a finding, which are written at once.
+ */
+const HELD_WRITE_MAX_AGE_MS = 10 * 60_000;
 const BATCH_RETRIES = 8;
 const WRITE_ATTEMPTS = 5;
 const CACHE_SIZE = 200_000;
@@ -178,6 +184,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   private readonly pending = new Map<string, PendingDelta>();
   private readonly deferBatchWrites: boolean;
   private heldItems: Record<string, unknown>[] = [];
+  private heldSince = Infinity;
 
   constructor(options: DynamoDbStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client, {
@@ -353,16 +360,28 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
     }
   }
 
-  /** Writes the delivery and network items held back (`deferBatchWrites`): the Lambda's end of batch. */
+  /**
+   * The Lambda's end of batch: writes the delivery and network items held back (`deferBatchWrites`) in
+   * full requests of 25, and the rest too once the oldest has waited ten minutes.
+   */
   async flushBatchWrites(): Promise<void> {
-    const items = this.heldItems;
-    this.heldItems = [];
+    const overdue = this.clock() - this.heldSince >= HELD_WRITE_MAX_AGE_MS;
+    await this.writeHeld(
+      overdue ? this.heldItems.length : this.heldItems.length - (this.heldItems.length % BATCH_WRITE_ITEMS),
+    );
+  }
+
+  private async writeHeld(count: number): Promise<void> {
+    if (count <= 0) return;
+    const items = this.heldItems.slice(0, count);
+    this.heldItems = this.heldItems.slice(count);
+    this.heldSince = this.heldItems.length > 0 ? this.clock() : Infinity;
     await this.batchPut(items);
   }
 
   /** Writes everything held back, finding updates not yet meaningful included: the CLI's end of run. */
   async flush(): Promise<void> {
-    await this.flushBatchWrites();
+    await this.writeHeld(this.heldItems.length);
     for (const findingId of [...this.pending.keys()]) {
       const delta = this.pending.get(findingId);
       if (delta === undefined) continue;
@@ -529,8 +548,10 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   }
 
   private async write(items: Record<string, unknown>[]): Promise<void> {
-    if (this.deferBatchWrites) this.heldItems.push(...items);
-    else await this.batchPut(items);
+    if (this.deferBatchWrites) {
+      if (this.heldItems.length === 0 && items.length > 0) this.heldSince = this.clock();
+      this.heldItems.push(...items);
+    } else await this.batchPut(items);
   }
 
   private async batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
@@ -552,14 +573,17 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
 
 /**
  * Whether an update changes what a reader would conclude: the count doubled, a new API or user agent,
- * or the activity went on for another hour. Smaller changes wait for the next one that matters.
+ * or the activity went on for another six hours (GuardDuty's default re-publishing period for a
+ * finding that keeps happening). Smaller changes wait for the next one that matters.
  */
+const ONGOING_ACTIVITY_UPDATE_MS = 6 * 60 * 60_000;
+
 export function isMeaningfulUpdate(before: FindingDetail, after: FindingDetail): boolean {
   return (
     after.eventCount >= 2 * Math.max(1, before.eventCount) ||
     after.eventNames.length > before.eventNames.length ||
     after.userAgents.length > before.userAgents.length ||
-    Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= 60 * 60_000 ||
+    Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= ONGOING_ACTIVITY_UPDATE_MS ||
     Date.parse(after.firstSeen) < Date.parse(before.firstSeen)
   );
 }
