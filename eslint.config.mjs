@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import jestPlugin from 'eslint-plugin-jest';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'cdk.out/', 'node_modules/', 'coverage/', '*.js', '*.mjs', 'sample-data/'] },
+  { ignores: ['dist/', 'cdk.out/', 'node_modules/', 'coverage/', '**/*.js', '**/*.mjs', 'sample-data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
