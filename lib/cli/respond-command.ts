@@ -27,7 +27,8 @@ import {
   type ResponseOutcome,
   type StepOutcome,
 } from '../responder/responder-service';
-import { memberRoleArn, StsGateway } from '../responder/sts-gateway';
+import { memberRoleArn } from '../aws/member-role';
+import { StsGateway } from '../responder/sts-gateway';
 
 export const RespondExitCode = { Ok: 0, NotDone: 1, Error: 2 } as const;
 export const DEFAULT_AUDIT_DIR = '.credtrail-state/audit';

@@ -18,7 +18,8 @@ import { Ec2NetworkGateway } from './ec2-network-gateway';
 import { ExceptionsRefresher } from './exceptions-refresher';
 import { FindingsLogWriter } from './findings-log-writer';
 import { FindingsPublisher } from './findings-publisher';
-import { MemberCredentials, partitionOf, type TemporaryCredentials } from './member-credentials';
+import type { TemporaryCredentials } from '../aws/member-role';
+import { MemberCredentials, partitionOf } from './member-credentials';
 import { S3LogGateway } from './s3-log-gateway';
 
 /** Every AWS client the detector uses; tests pass real clients patched by aws-sdk-client-mock. */
@@ -72,7 +73,7 @@ export function createDetectorRuntime(
     deferBatchWrites: true,
     ...(sleep !== undefined ? { sleep } : {}),
   });
-  const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock);
+  const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock, sleep);
   const directory = new Ec2NetworkDirectory({
     cache: store,
     gatewayFor: async (accountId, region) =>

@@ -1,19 +1,5 @@
-import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-
-/** Temporary credentials in the shape every SDK client accepts as `credentials`. */
-export interface TemporaryCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: Date;
-}
-
-export class MemberRoleError extends Error {
-  constructor(roleArn: string, cause: unknown) {
-    super(`could not assume ${roleArn} (${cause instanceof Error ? cause.message : String(cause)})`);
-    this.name = 'MemberRoleError';
-  }
-}
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { assumeMemberRole, memberRoleArn, type TemporaryCredentials } from '../aws/member-role';
 
 // Refresh a little before expiry so no EC2 call is signed with credentials about to lapse.
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -30,6 +16,7 @@ export class MemberCredentials {
     private readonly sts: STSClient,
     private readonly roleName: string,
     private readonly clock: () => number,
+    private readonly sleep?: (ms: number) => Promise<void>,
   ) {}
 
   /** `undefined` means the Lambda's own credentials will do. */
@@ -37,29 +24,10 @@ export class MemberCredentials {
     if (accountId === (await this.detectorAccount())) return undefined;
     const cached = this.cache.get(accountId);
     if (cached !== undefined && cached.expiration.getTime() - REFRESH_MARGIN_MS > this.clock()) return cached;
-    const roleArn = `arn:${partition}:iam::${accountId}:role/${this.roleName}`;
-    let output;
-    try {
-      output = await this.sts.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'credtrail-detector' }),
-      );
-    } catch (error) {
-      throw new MemberRoleError(roleArn, error);
-    }
-    const issued = output.Credentials;
-    if (
-      issued?.AccessKeyId === undefined ||
-      issued.SecretAccessKey === undefined ||
-      issued.SessionToken === undefined
-    ) {
-      throw new MemberRoleError(roleArn, 'STS returned no credentials');
-    }
-    const credentials: TemporaryCredentials = {
-      accessKeyId: issued.AccessKeyId,
-      secretAccessKey: issued.SecretAccessKey,
-      sessionToken: issued.SessionToken,
-      expiration: issued.Expiration ?? new Date(this.clock() + 15 * 60_000),
-    };
+    const credentials = await assumeMemberRole(this.sts, memberRoleArn(partition, accountId, this.roleName), {
+      sessionName: 'credtrail-detector',
+      ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
+    });
     this.cache.set(accountId, credentials);
     return credentials;
   }

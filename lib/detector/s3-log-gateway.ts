@@ -8,6 +8,17 @@ export type LogObject =
   /** Not a log file (a digest, a folder marker, anything else in the bucket): nothing to do. */
   | { readonly status: 'skipped'; readonly uri: string; readonly reason: string };
 
+export class LogObjectReadError extends Error {
+  constructor(
+    readonly uri: string,
+    cause: unknown,
+  ) {
+    const name = cause instanceof Error ? cause.name : 'Error';
+    super(`${uri}: could not be read (${name}: ${cause instanceof Error ? cause.message : String(cause)})`);
+    this.name = 'LogObjectReadError';
+  }
+}
+
 export class S3LogGateway {
   constructor(private readonly s3: S3Client) {}
 
@@ -16,7 +27,14 @@ export class S3LogGateway {
     const uri = `s3://${ref.bucket}/${ref.key}`;
     if (isDigestFile(ref.key)) return { status: 'skipped', uri, reason: 'digest file' };
     if (!looksLikeLogFile(ref.key)) return { status: 'skipped', uri, reason: 'not a CloudTrail log file' };
-    const output = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    let output;
+    try {
+      output = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (error) {
+      // NoSuchKey after an S3 notice means someone deleted the log: the message fails (and after its
+      // retries lands in the dead-letter queue) with the object's name, so the gap can be found.
+      throw new LogObjectReadError(uri, error);
+    }
     const body = output.Body;
     // In Node the SDK's body is an IncomingMessage (a Readable); gunzip follows by the magic bytes.
     const records = await readLogFile(uri, body instanceof Readable ? body : await bytesOf(body));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CredentialDelivery, CredentialEvent, CredentialUse } from './credential-event';
 import { normalizeAddress } from './ip-address';
+import { pairKeyOf } from './origin';
 
 /**
  * Lenient schemas for the few fields we read. Real records (and AWS's own documentation examples)
@@ -129,6 +130,7 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
     return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
 
   const instanceId = INSTANCE_PRINCIPAL.exec(identity.principalId)?.[1] ?? '';
+  const vpcEndpointId = isEndpointId(r.vpcEndpointId) ? r.vpcEndpointId : undefined;
   const issuer = identity.sessionContext?.sessionIssuer;
   const roleArn = issuer?.arn ?? roleArnFromSessionArn(identity.arn, identity.accountId);
   const event: CredentialUse = {
@@ -147,7 +149,8 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
     accountId: identity.accountId,
     region: r.awsRegion,
     sourceIp,
-    ...(isEndpointId(r.vpcEndpointId) ? { vpcEndpointId: r.vpcEndpointId } : {}),
+    pairKey: pairKeyOf(identity.accessKeyId, sourceIp, vpcEndpointId),
+    ...(vpcEndpointId !== undefined ? { vpcEndpointId } : {}),
     ...(r.vpcEndpointAccountId && /^\d{12}$/.test(r.vpcEndpointAccountId)
       ? { vpcEndpointAccountId: r.vpcEndpointAccountId }
       : {}),

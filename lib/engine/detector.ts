@@ -20,7 +20,7 @@ import {
   type StoredFinding,
 } from './detector-store';
 import { NetworkMatcher } from './instance-network';
-import { describeOrigin, originKey, originOf, type Origin } from './origin';
+import { describeOrigin, originOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
 export interface DetectorOptions {
@@ -134,7 +134,7 @@ export class Detector {
       if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
         this.trustedAccounts.add(event.recipientAccountId);
       }
-      const pairKey = `${event.accessKeyId}|${pairOriginKey(event)}`;
+      const pairKey = event.pairKey;
       let cached = this.verdicts.get(pairKey);
       if (cached === undefined || cached.validUntil <= now) {
         cached = await this.judge(event, now);
@@ -196,7 +196,7 @@ export class Detector {
     const instances = new Map<string, NetworkRequest>();
     for (const event of events) {
       if (event.kind !== 'use') continue;
-      const cached = this.verdicts.get(`${event.accessKeyId}|${pairOriginKey(event)}`);
+      const cached = this.verdicts.get(event.pairKey);
       if (cached !== undefined && cached.validUntil > now) continue;
       pending.push(event);
       const network = this.networks.get(event.instanceId);
@@ -289,7 +289,7 @@ export class Detector {
         session = { ...stored, baselines: { ...stored.baselines, ...session.baselines } };
     }
 
-    const findingId = findingIdOf(`${use.accessKeyId}|${originKey(origin)}`);
+    const findingId = findingIdOf(use.pairKey);
     const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
     const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
     const region = session.region ?? network.matcher?.network.region;
@@ -389,10 +389,6 @@ export class Detector {
     this.countedEventIds.set(eventId, true);
     return false;
   }
-}
-
-function pairOriginKey(use: CredentialUse): string {
-  return use.vpcEndpointId === undefined ? `ip:${use.sourceIp}` : `vpce:${use.vpcEndpointId}|${use.sourceIp}`;
 }
 
 function baselineOf(session: SessionState, kind: BaselineKind): { baseline?: Origin } {

@@ -45,6 +45,7 @@ export class NetworkMatcher {
   /** An address the instance sends from directly, or its VPC's NAT gateways send for it. */
   ownsAddress(ip: string): boolean {
     if (this.addresses.has(ip)) return true;
+    if (this.prefixes.length === 0) return false;
     const parsed = parseAddress(ip);
     return parsed !== undefined && this.prefixes.some((cidr) => cidrContains(cidr, parsed));
   }
@@ -52,6 +53,7 @@ export class NetworkMatcher {
   /** A private address of the instance itself, as seen by a VPC endpoint of its VPC. */
   ownsPrivateAddress(ip: string): boolean {
     if (this.privateAddresses.has(ip)) return true;
+    if (this.prefixes.length === 0) return false;
     const parsed = parseAddress(ip);
     return parsed !== undefined && this.prefixes.some((cidr) => cidrContains(cidr, parsed));
   }

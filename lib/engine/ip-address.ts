@@ -8,7 +8,9 @@ export type ParsedAddress = ipaddr.IPv4 | ipaddr.IPv6;
  * `sourceIPAddress` too. IPv4-mapped IPv6 is folded to IPv4 so both spellings compare equal.
  */
 export function parseAddress(text: string): ParsedAddress | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  // Only IPv6 has colons. Checking first spares ipaddr.js a thrown-and-caught attempt at IPv4.
+  if (!text.includes(':'))
+    return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
   if (!ipaddr.IPv6.isValid(text)) return undefined;
   const v6 = ipaddr.IPv6.parse(text);
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;

@@ -25,9 +25,16 @@ export function originOf(use: CredentialUse): Origin {
 
 /** A stable text key: the unit a finding is about, together with the access key. */
 export function originKey(origin: Origin): string {
-  return origin.kind === 'address'
-    ? `ip:${origin.sourceIp}`
-    : `vpce:${origin.vpcEndpointId}|${origin.sourceIp}`;
+  return originKeyOf(origin.sourceIp, origin.kind === 'endpoint' ? origin.vpcEndpointId : undefined);
+}
+
+export function originKeyOf(sourceIp: string, vpcEndpointId: string | undefined): string {
+  return vpcEndpointId === undefined ? `ip:${sourceIp}` : `vpce:${vpcEndpointId}|${sourceIp}`;
+}
+
+/** The (access key, origin) pair: the unit the detector judges once and a finding is about. */
+export function pairKeyOf(accessKeyId: string, sourceIp: string, vpcEndpointId: string | undefined): string {
+  return `${accessKeyId}|${originKeyOf(sourceIp, vpcEndpointId)}`;
 }
 
 export function describeOrigin(origin: Origin): string {

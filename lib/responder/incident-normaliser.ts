@@ -42,7 +42,15 @@ export function incidentIdFor(findingSource: Incident['findingSource'], findingI
   return `inc-${digest.slice(0, 20)}`;
 }
 
+// EventBridge refuses entries over 256 KB, so anything larger did not come from the bus: a hand-made
+// file, or an attempt to make the responder parse and log megabytes. Refuse it before reading it.
+export const MAX_EVENT_BYTES = 256 * 1024;
+
 export function normaliseEvent(raw: unknown, options: NormaliseOptions): NormaliseResult {
+  const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+  if (size > MAX_EVENT_BYTES) {
+    return { ok: false, reason: `event of ${size} bytes is over EventBridge's ${MAX_EVENT_BYTES}-byte limit` };
+  }
   const envelope = ResponderEventSchema.safeParse(raw);
   if (!envelope.success)
     return { ok: false, reason: `not an EventBridge event: ${z.prettifyError(envelope.error)}` };

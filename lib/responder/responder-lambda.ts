@@ -16,7 +16,8 @@ import { DynamoRateLimiter } from './rate-limiter';
 import type { ResponseConfig } from './response-config-schema';
 import type { ResponderEnvironment } from './responder-environment';
 import { respondToIncident, type ResponderDependencies, type ResponseOutcome } from './responder-service';
-import { memberRoleArn, StsGateway } from './sts-gateway';
+import { memberRoleArn } from '../aws/member-role';
+import { StsGateway } from './sts-gateway';
 
 export interface ResponderClients {
   sts: STSClient;

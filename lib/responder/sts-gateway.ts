@@ -1,45 +1,18 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { assumeMemberRole, type TemporaryCredentials } from '../aws/member-role';
 
-/** Temporary credentials in the shape every SDK v3 client accepts as `credentials`. */
-export interface MemberCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
-
-export class MemberRoleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MemberRoleError';
-  }
-}
-
-/** Assumes the member response role in the finding's account. */
+/** Assumes the member response role in the finding's account, for fifteen minutes: one response. */
 export class StsGateway {
-  constructor(private readonly client: STSClient) {}
+  constructor(
+    private readonly client: STSClient,
+    private readonly sleep?: (ms: number) => Promise<void>,
+  ) {}
 
-  async assumeMemberRole(roleArn: string, sessionName: string): Promise<MemberCredentials> {
-    const result = await this.client.send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: sessionName.slice(0, 64),
-        DurationSeconds: 900,
-      }),
-    );
-    const credentials = result.Credentials;
-    if (credentials?.AccessKeyId === undefined || credentials.SecretAccessKey === undefined) {
-      throw new MemberRoleError(`AssumeRole ${roleArn} returned no credentials`);
-    }
-    return {
-      accessKeyId: credentials.AccessKeyId,
-      secretAccessKey: credentials.SecretAccessKey,
-      sessionToken: credentials.SessionToken,
-      expiration: credentials.Expiration,
-    };
+  assumeMemberRole(roleArn: string, sessionName: string): Promise<TemporaryCredentials> {
+    return assumeMemberRole(this.client, roleArn, {
+      sessionName,
+      durationSeconds: 900,
+      ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
+    });
   }
-}
-
-export function memberRoleArn(partition: string, accountId: string, roleName: string): string {
-  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }

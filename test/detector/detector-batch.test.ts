@@ -16,6 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
@@ -140,32 +141,38 @@ describe('processDetectorBatch', () => {
   });
   afterAll(() => dynamo.stop());
 
+  const runtimeEnv = (): DetectorEnvironment => ({
+    STATE_TABLE_NAME: `state-${tables}`,
+    EXCEPTIONS_TABLE_NAME: `exceptions-${tables}`,
+    EVENT_BUS_NAME: 'credtrail',
+    FINDINGS_LOG_GROUP_NAME: '/credtrail/findings',
+    MEMBER_READ_ROLE_NAME: 'credtrail-read',
+    TRUSTED_ACCOUNTS: '',
+    INSTANCE_REGIONS: '',
+    EXCEPTIONS_CACHE_SECONDS: 300,
+  });
+  const clientsFor = (local: LocalDynamo) => ({
+    s3: new S3Client({ region: 'eu-west-1', credentials }),
+    dynamodb: local.client,
+    sts: new STSClient({ region: 'eu-west-1', credentials }),
+    eventBridge: new EventBridgeClient({ region: 'eu-west-1', credentials }),
+    logs: new CloudWatchLogsClient({ region: 'eu-west-1', credentials }),
+    ec2: (region: string, assumed: { accessKeyId: string; secretAccessKey: string } | undefined) =>
+      new EC2Client({ region, credentials: assumed ?? credentials }),
+  });
+  const runtimeOptions = () => ({
+    region: 'eu-west-1',
+    logger,
+    clock: () => NOW,
+    sleep: () => Promise.resolve(),
+  });
+
   beforeEach(async () => {
     tables++;
-    const env: DetectorEnvironment = {
-      STATE_TABLE_NAME: `state-${tables}`,
-      EXCEPTIONS_TABLE_NAME: `exceptions-${tables}`,
-      EVENT_BUS_NAME: 'credtrail',
-      FINDINGS_LOG_GROUP_NAME: '/credtrail/findings',
-      MEMBER_READ_ROLE_NAME: 'credtrail-read',
-      TRUSTED_ACCOUNTS: '',
-      INSTANCE_REGIONS: '',
-      EXCEPTIONS_CACHE_SECONDS: 300,
-    };
+    const env = runtimeEnv();
     await ensureTable(dynamo.client, stateTableDefinition(env.STATE_TABLE_NAME));
     await ensureTable(dynamo.client, exceptionsTableDefinition(env.EXCEPTIONS_TABLE_NAME));
-    runtime = createDetectorRuntime(
-      env,
-      {
-        s3: new S3Client({ region: 'eu-west-1', credentials }),
-        dynamodb: dynamo.client,
-        sts: new STSClient({ region: 'eu-west-1', credentials }),
-        eventBridge: new EventBridgeClient({ region: 'eu-west-1', credentials }),
-        logs: new CloudWatchLogsClient({ region: 'eu-west-1', credentials }),
-        ec2: (region, assumed) => new EC2Client({ region, credentials: assumed ?? credentials }),
-      },
-      { region: 'eu-west-1', logger, clock: () => NOW, sleep: () => Promise.resolve() },
-    );
+    runtime = createDetectorRuntime(env, clientsFor(dynamo), runtimeOptions());
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: DETECTOR_ACCOUNT });
     stsMock.on(AssumeRoleCommand).resolves({
       Credentials: {
@@ -348,6 +355,112 @@ describe('processDetectorBatch', () => {
     expect(detail.expected.firstOrigin).toBe('203.0.113.10');
     expect(detail.expected.note).toContain('could not assume arn:aws:iam::111122223333:role/credtrail-read');
     expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it('fails the message of an object deleted before it was read, naming it, and processes the rest', async () => {
+    // Prepare: S3 is strongly consistent, so NoSuchKey means the object is gone; SQS retries, then the DLQ.
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'org-trail', Key: PREFIX + 'gone.json.gz' })
+      .rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    const errors: unknown[] = [];
+    const spy = jest
+      .spyOn(logger, 'error')
+      .mockImplementation((...args: unknown[]) => void errors.push(args));
+
+    // Act
+    const response = await run([s3Message('gone.json.gz'), s3Message('good.json.gz')]);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(publishedEntries()).toHaveLength(1);
+    const logged = (errors[0] as [string, { error: Error }] | undefined)?.[1].error;
+    expect(logged?.message).toBe(
+      `s3://org-trail/${PREFIX}gone.json.gz: could not be read (NoSuchKey: The specified key does not exist.)`,
+    );
+    spy.mockRestore();
+  });
+
+  it('fails the message while DynamoDB throttles, announces nothing half-done, and succeeds on the retry', async () => {
+    // Prepare: a client whose next requests are throttled past the SDK's own retries.
+    let throttled = 50;
+    const throttling = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'eu-west-1',
+      credentials,
+      maxAttempts: 1,
+    });
+    throttling.middlewareStack.add(
+      (next) => async (args) => {
+        if (throttled-- > 0) {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttle' },
+    );
+    const throttledRuntime = createDetectorRuntime(
+      runtimeEnv(),
+      { ...clientsFor(dynamo), dynamodb: throttling },
+      runtimeOptions(),
+    );
+
+    // Act
+    const failed = await processDetectorBatch(
+      sqsEvent([s3Message('good.json.gz')]),
+      context,
+      throttledRuntime,
+      {
+        logger,
+        metrics: new Metrics({ namespace: 'test' }),
+      },
+    );
+    const announcedWhileThrottled = publishedEntries().length;
+    throttled = 0;
+    const retried = await processDetectorBatch(
+      sqsEvent([s3Message('good.json.gz')]),
+      context,
+      throttledRuntime,
+      {
+        logger,
+        metrics: new Metrics({ namespace: 'test' }),
+      },
+    );
+
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(announcedWhileThrottled).toBe(0);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(publishedEntries().map((entry) => detailOf(entry).eventCount)).toEqual([2]);
+  });
+
+  it('waits out IAM propagation of a freshly deployed member role before judging by inventory', async () => {
+    // Prepare: the StackSet's role is refused once, as IAM's eventual consistency does.
+    stsMock
+      .on(AssumeRoleCommand)
+      .rejectsOnce(
+        Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }),
+      )
+      .resolves({
+        Credentials: {
+          AccessKeyId: 'ASIAMEMBER',
+          SecretAccessKey: 'secret',
+          SessionToken: 'token',
+          Expiration: new Date(NOW + 3600_000),
+        },
+      });
+
+    // Act
+    const response = await run([s3Message('good.json.gz')]);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    expect(detailOf(publishedEntries()[0] ?? {}).expected).toEqual(
+      expect.objectContaining({ source: 'inventory', note: null }),
+    );
   });
 
   it('announces growth of a known finding under another detail-type, once the count doubles', async () => {

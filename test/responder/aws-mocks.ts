@@ -22,7 +22,8 @@ import { MemoryRateLimiter, type RateLimiter } from '../../lib/responder/rate-li
 import type { ResponseConfig } from '../../lib/responder/response-config-schema';
 import type { ResponderDependencies } from '../../lib/responder/responder-service';
 import { EventBusGateway } from '../../lib/responder/event-bus-gateway';
-import { memberRoleArn, StsGateway } from '../../lib/responder/sts-gateway';
+import { memberRoleArn } from '../../lib/aws/member-role';
+import { StsGateway } from '../../lib/responder/sts-gateway';
 import { ENI_ID, INSTANCE_ID, NAT_IP, NOW, PROFILE_ARN, VPC_ID, WEB_SG } from './responder-fixtures';
 
 export const iamMock = mockClient(IAMClient);

@@ -53,6 +53,15 @@ describe('normaliseEvent', () => {
     );
   });
 
+  it('refuses an event larger than EventBridge could have delivered, before parsing it', () => {
+    const oversized = structuredClone(credtrailEvent);
+    oversized.detail.reason = 'x'.repeat(300 * 1024);
+
+    const result = normaliseEvent(oversized, options);
+
+    expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^event of \d+ bytes is over EventBridge's 262144-byte limit$/) });
+  });
+
   it('refuses a credtrail finding about another account than the publisher', () => {
     const event = structuredClone(credtrailEvent);
     event.account = '666666666666';
