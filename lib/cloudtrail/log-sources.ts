@@ -1,5 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { deliveryTimeOf, isDigestFile, looksLikeLogFile } from './log-file';
@@ -66,8 +68,12 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
   return refs;
 }
 
+// The callback readFile reads a small file in one go; fs/promises' version costs several round trips
+// to the thread pool per file (open, fstat, read, close), which shows over thousands of files.
+export const readLocalFile = promisify(readFileCallback);
+
 function localRef(path: string, size: number): LogFileRef {
-  return { name: path, size, open: () => readFile(path) };
+  return { name: path, size, open: () => readLocalFile(path) };
 }
 
 async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
