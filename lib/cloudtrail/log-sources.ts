@@ -10,7 +10,6 @@ import { deliveryTimeOf, isDigestFile, looksLikeLogFile } from './log-file';
 export interface LogFileRef {
   /** A path or s3:// URL, as it is reported to the user. */
   readonly name: string;
-  readonly size?: number;
   /** The file's bytes: whole for a local file (one read), a stream for S3. */
   open(): Promise<Readable | Uint8Array>;
 }
@@ -50,7 +49,7 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
   } catch {
     throw new LogSourceError(`${path}: no such file or folder`);
   }
-  if (info.isFile()) return [localRef(path, info.size)];
+  if (info.isFile()) return [localRef(path)];
   if (!info.isDirectory()) throw new LogSourceError(`${path}: not a file or folder`);
   const refs: LogFileRef[] = [];
   const walk = async (folder: string): Promise<void> => {
@@ -60,7 +59,7 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
       if (entry.isDirectory()) {
         if (!isDigestFile(entry.name)) await walk(full);
       } else if (entry.isFile() && looksLikeLogFile(entry.name)) {
-        refs.push(localRef(full, (await stat(full)).size));
+        refs.push(localRef(full));
       }
     }
   };
@@ -72,8 +71,8 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
 // to the thread pool per file (open, fstat, read, close), which shows over thousands of files.
 export const readLocalFile = promisify(readFileCallback);
 
-function localRef(path: string, size: number): LogFileRef {
-  return { name: path, size, open: () => readLocalFile(path) };
+function localRef(path: string): LogFileRef {
+  return { name: path, open: () => readLocalFile(path) };
 }
 
 async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
@@ -96,7 +95,6 @@ async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
       if (key === undefined || !looksLikeLogFile(key)) continue;
       refs.push({
         name: `s3://${bucket}/${key}`,
-        ...(object.Size !== undefined ? { size: object.Size } : {}),
         open: async () => {
           const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
           if (response.Body === undefined) throw new LogSourceError(`s3://${bucket}/${key}: empty response`);

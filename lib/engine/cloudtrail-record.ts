@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { CredentialDelivery, CredentialEvent, CredentialUse } from './credential-event';
 import { normalizeAddress } from './ip-address';
-import { pairKeyOf } from './origin';
 
 /**
  * Lenient schemas for the few fields we read. Real records (and AWS's own documentation examples)
@@ -149,16 +148,15 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
     accountId: identity.accountId,
     region: r.awsRegion,
     sourceIp,
-    pairKey: pairKeyOf(identity.accessKeyId, sourceIp, vpcEndpointId),
-    ...(vpcEndpointId !== undefined ? { vpcEndpointId } : {}),
-    ...(r.vpcEndpointAccountId && /^\d{12}$/.test(r.vpcEndpointAccountId)
-      ? { vpcEndpointAccountId: r.vpcEndpointAccountId }
-      : {}),
-    ...(identity.sessionContext?.ec2RoleDelivery !== undefined
-      ? { roleDelivery: identity.sessionContext.ec2RoleDelivery }
-      : {}),
-    ...(r.userAgent !== undefined ? { userAgent: truncate(r.userAgent, 200) } : {}),
-    ...(r.recipientAccountId !== undefined ? { recipientAccountId: r.recipientAccountId } : {}),
+    // Absent fields stay undefined rather than being spread in: one object per call, on the hot path.
+    vpcEndpointId,
+    vpcEndpointAccountId:
+      r.vpcEndpointAccountId !== undefined && /^\d{12}$/.test(r.vpcEndpointAccountId)
+        ? r.vpcEndpointAccountId
+        : undefined,
+    roleDelivery: identity.sessionContext?.ec2RoleDelivery,
+    userAgent: r.userAgent === undefined ? undefined : truncate(r.userAgent, 200),
+    recipientAccountId: r.recipientAccountId,
   };
   return { status: 'event', event };
 }

@@ -31,11 +31,6 @@ export interface CredentialUse {
   /** The region the call was made to, not necessarily the instance's. */
   readonly region: string;
   readonly sourceIp: string;
-  /**
-   * The (access key, origin) pair, made once here: the detector looks it up several times per call,
-   * and one string object hashes once.
-   */
-  readonly pairKey: string;
   readonly vpcEndpointId?: string;
   readonly vpcEndpointAccountId?: string;
   /** `sessionContext.ec2RoleDelivery`: "1.0" when the credentials came from IMDSv1. */

@@ -20,7 +20,7 @@ import {
   type StoredFinding,
 } from './detector-store';
 import { NetworkMatcher } from './instance-network';
-import { describeOrigin, originOf, type Origin } from './origin';
+import { describeOrigin, originOf, pairKeyOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
 export interface DetectorOptions {
@@ -99,7 +99,7 @@ export class Detector {
   /** Keys the store was asked about and did not know: no need to ask again. */
   private readonly unknownSessions = new BoundedMap<string, true>(CACHE_SIZE);
   private readonly networks = new BoundedMap<string, NetworkEntry>(CACHE_SIZE);
-  private readonly verdicts = new BoundedMap<string, CachedVerdict>(CACHE_SIZE);
+  private readonly verdicts = new PairCache<CachedVerdict>(CACHE_SIZE);
   private readonly countedEventIds = new BoundedMap<string, true>(SEEN_EVENT_IDS);
   private exceptions: ExceptionList;
 
@@ -134,11 +134,11 @@ export class Detector {
       if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
         this.trustedAccounts.add(event.recipientAccountId);
       }
-      const pairKey = event.pairKey;
-      let cached = this.verdicts.get(pairKey);
+      const slot = originSlot(event);
+      let cached = this.verdicts.get(event.accessKeyId, slot);
       if (cached === undefined || cached.validUntil <= now) {
         cached = await this.judge(event, now);
-        this.verdicts.set(pairKey, cached);
+        this.verdicts.set(event.accessKeyId, slot, cached);
       }
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
@@ -196,7 +196,7 @@ export class Detector {
     const instances = new Map<string, NetworkRequest>();
     for (const event of events) {
       if (event.kind !== 'use') continue;
-      const cached = this.verdicts.get(event.pairKey);
+      const cached = this.verdicts.get(event.accessKeyId, originSlot(event));
       if (cached !== undefined && cached.validUntil > now) continue;
       pending.push(event);
       const network = this.networks.get(event.instanceId);
@@ -289,7 +289,7 @@ export class Detector {
         session = { ...stored, baselines: { ...stored.baselines, ...session.baselines } };
     }
 
-    const findingId = findingIdOf(use.pairKey);
+    const findingId = findingIdOf(pairKeyOf(use.accessKeyId, use.sourceIp, use.vpcEndpointId));
     const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
     const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
     const region = session.region ?? network.matcher?.network.region;
@@ -389,6 +389,41 @@ export class Detector {
     this.countedEventIds.set(eventId, true);
     return false;
   }
+}
+
+/**
+ * Verdicts by access key, then by origin. Both keys are strings JSON.parse already made (the source
+ * address, or the endpoint and address), so the hot path builds no key string per call; a warm repeat
+ * is two small Map lookups. Bounded by keys, like the other caches.
+ */
+class PairCache<V> {
+  private readonly byKey: BoundedMap<string, Map<string, V>>;
+
+  constructor(maxKeys: number) {
+    this.byKey = new BoundedMap(maxKeys);
+  }
+
+  get(accessKeyId: string, slot: string): V | undefined {
+    return this.byKey.get(accessKeyId)?.get(slot);
+  }
+
+  set(accessKeyId: string, slot: string, value: V): void {
+    let origins = this.byKey.get(accessKeyId);
+    if (origins === undefined) {
+      origins = new Map();
+      this.byKey.set(accessKeyId, origins);
+    }
+    origins.set(slot, value);
+  }
+
+  clear(): void {
+    this.byKey.clear();
+  }
+}
+
+/** A call's origin as a cache slot: the address itself, or endpoint and address (never alike). */
+function originSlot(use: CredentialUse): string {
+  return use.vpcEndpointId === undefined ? use.sourceIp : `vpce:${use.vpcEndpointId}|${use.sourceIp}`;
 }
 
 function baselineOf(session: SessionState, kind: BaselineKind): { baseline?: Origin } {
