@@ -12,6 +12,7 @@
  */
 import { EC2Client, type Instance, type NatGateway, type VpcEndpoint } from '@aws-sdk/client-ec2';
 import { parseArgs } from 'node:util';
+import { NETWORK_REFRESH_MS } from '../lib/detector/detector-runtime';
 import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
 import { Ec2NetworkGateway } from '../lib/detector/ec2-network-gateway';
 import { normalizeRecord } from '../lib/engine/cloudtrail-record';
@@ -117,6 +118,8 @@ async function main(): Promise<void> {
       exceptions,
       trustedAccounts: trusted,
       clock,
+      // As the Lambda runtime sets it (lib/detector/detector-runtime.ts).
+      networkRefreshMs: NETWORK_REFRESH_MS,
     });
     return { store, directory, detector };
   });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { ExceptionList, parseExceptions } from '../engine/credential-exception';
 import type { NetworkDirectory } from '../engine/detector-store';
 import { InventoryDirectory } from '../inventory/inventory-directory';
-import { MemoryStore } from '../state/memory-store';
+import { openStateStore } from '../state/state-spec';
 import { NoInventory, runDetection, type DetectionProgress } from './detect-run';
 import { formatFinding, formatSummary } from './finding-text';
 
@@ -24,6 +24,7 @@ interface DetectFlags {
   exceptions?: string;
   trustedAccounts?: string;
   output: 'text' | 'jsonl';
+  state?: string;
   reorderWindow: string;
   progress: boolean;
 }
@@ -65,6 +66,10 @@ export function registerDetectCommand(program: Command, io: CliIo = processIo): 
         .choices(['text', 'jsonl'])
         .default('text'),
     )
+    .option(
+      '--state <spec>',
+      'keep detector state: dynamodb:TABLE (a deployed stack) or local:DIR (on this machine); default in memory',
+    )
     .option('--reorder-window <minutes>', 'how late a record may arrive and still be judged in order', '60')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .action(async (paths: string[], flags: DetectFlags) => {
@@ -90,7 +95,7 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       networks = inventory;
       if (trusted === undefined) for (const account of inventory.ownerAccounts) trustedAccounts.add(account);
     }
-    const store = new MemoryStore();
+    const state = await openStateStore(flags.state);
     const bar =
       flags.progress && stderr.isTTY
         ? new SingleBar({
@@ -116,7 +121,7 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       report = await runDetection(
         {
           paths,
-          store,
+          store: state.store,
           networks,
           exceptions,
           trustedAccounts,
@@ -129,6 +134,7 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       );
     } finally {
       bar?.stop();
+      await state.close();
     }
 
     if (flags.output === 'jsonl') {

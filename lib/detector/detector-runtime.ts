@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
+import type { TemporaryCredentials } from '../aws/member-role';
 import { Detector } from '../engine/detector';
 import { ExceptionList } from '../engine/credential-exception';
 import { DynamoDbStore } from '../state/dynamodb-store';
@@ -18,9 +19,11 @@ import { Ec2NetworkGateway } from './ec2-network-gateway';
 import { ExceptionsRefresher } from './exceptions-refresher';
 import { FindingsLogWriter } from './findings-log-writer';
 import { FindingsPublisher } from './findings-publisher';
-import type { TemporaryCredentials } from '../aws/member-role';
 import { MemberCredentials, partitionOf } from './member-credentials';
 import { S3LogGateway } from './s3-log-gateway';
+
+/** How old an EC2 answer may be before a suspicious origin is checked against a fresh one. */
+export const NETWORK_REFRESH_MS = 15 * 60_000;
 
 /** Every AWS client the detector uses; tests pass real clients patched by aws-sdk-client-mock. */
 export interface DetectorClients {
@@ -89,6 +92,9 @@ export function createDetectorRuntime(
     exceptions: new ExceptionList([]),
     trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
     clock,
+    // A suspicious origin is checked against a fresh EC2 answer when ours is older than this: a new
+    // Elastic IP or NAT gateway must not raise an alarm.
+    networkRefreshMs: NETWORK_REFRESH_MS,
   });
   const service = new DetectorService({
     logs: new S3LogGateway(clients.s3),

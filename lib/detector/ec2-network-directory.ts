@@ -43,7 +43,9 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
 
   async lookup(requests: readonly NetworkRequest[]): Promise<Map<string, NetworkLookup>> {
     const results = new Map<string, NetworkLookup>();
-    const cached = await this.options.cache.getNetworks(requests.map((r) => r.instanceId));
+    const cached = await this.options.cache.getNetworks(
+      requests.filter((r) => r.fresh !== true).map((r) => r.instanceId),
+    );
     for (const [instanceId, entry] of cached) results.set(instanceId, toLookup(entry));
 
     const byAccount = new Map<string, Pending[]>();

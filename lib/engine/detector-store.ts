@@ -63,6 +63,8 @@ export interface NetworkRequest {
   readonly instanceId: string;
   readonly accountId: string;
   readonly region?: string;
+  /** Skip every cache: the detector is about to call an origin suspicious on an older answer. */
+  readonly fresh?: boolean;
 }
 
 /** Where instance networks come from: inventory files offline, EC2 Describe* (cached) in Lambda. */

@@ -38,6 +38,12 @@ export interface DetectorOptions {
    * looked up again. Unbounded for a one-off hunt; a long-lived Lambda sets minutes.
    */
   readonly cacheTtlMs?: number;
+  /**
+   * Before calling an origin suspicious against a network fetched longer ago than this, fetch it again
+   * past every cache: the instance may have a new Elastic IP, or its VPC a new NAT gateway. Unset for a
+   * hunt over files; minutes in the Lambda, where EC2 is asked.
+   */
+  readonly networkRefreshMs?: number;
 }
 
 export interface BatchStats {
@@ -69,6 +75,7 @@ interface FindingTemplate {
 }
 
 interface NetworkEntry {
+  readonly fetchedAt: number;
   readonly validUntil: number;
   readonly matcher?: NetworkMatcher;
   /** Why no network is known, when a lookup failed. */
@@ -209,24 +216,7 @@ export class Detector {
         });
       }
     }
-    if (instances.size > 0) {
-      const lookups = await this.options.networks.lookup([...instances.values()]);
-      const ttl = this.options.cacheTtlMs ?? Infinity;
-      for (const instanceId of instances.keys()) {
-        const lookup = lookups.get(instanceId);
-        if (lookup?.status === 'found') {
-          this.networks.set(instanceId, {
-            validUntil: now + ttl,
-            matcher: new NetworkMatcher(lookup.network),
-          });
-        } else if (lookup?.status === 'failed') {
-          this.networks.set(instanceId, {
-            validUntil: now + Math.min(ttl, FAILED_LOOKUP_RETRY_MS),
-            note: lookup.reason,
-          });
-        } else this.networks.set(instanceId, { validUntil: now + ttl });
-      }
-    }
+    await this.lookupNetworks([...instances.values()], now);
     const keys = new Set<string>();
     for (const use of pending) {
       if (
@@ -237,6 +227,28 @@ export class Detector {
       }
     }
     await this.readSessions(keys);
+  }
+
+  private async lookupNetworks(requests: readonly NetworkRequest[], now: number): Promise<void> {
+    if (requests.length === 0) return;
+    const lookups = await this.options.networks.lookup(requests);
+    const ttl = this.options.cacheTtlMs ?? Infinity;
+    for (const { instanceId } of requests) {
+      const lookup = lookups.get(instanceId);
+      if (lookup?.status === 'found') {
+        this.networks.set(instanceId, {
+          fetchedAt: now,
+          validUntil: now + ttl,
+          matcher: new NetworkMatcher(lookup.network),
+        });
+      } else if (lookup?.status === 'failed') {
+        this.networks.set(instanceId, {
+          fetchedAt: now,
+          validUntil: now + Math.min(ttl, FAILED_LOOKUP_RETRY_MS),
+          note: lookup.reason,
+        });
+      } else this.networks.set(instanceId, { fetchedAt: now, validUntil: now + ttl });
+    }
   }
 
   private needsSessionRead(accessKeyId: string): boolean {
@@ -255,23 +267,36 @@ export class Detector {
 
   private async judge(use: CredentialUse, now: number): Promise<CachedVerdict> {
     const origin = originOf(use);
-    const network: Partial<NetworkEntry> = this.networks.get(use.instanceId) ?? {};
-    let session = this.sessionFor(use);
     const kind: BaselineKind = origin.kind === 'address' ? 'address' : 'endpoint';
-    const input = {
-      use,
-      origin,
-      ...(network.matcher !== undefined ? { network: network.matcher } : {}),
-      trustedAccounts: this.trustedAccounts,
-      exceptions: this.exceptions,
-      now,
-    };
-    let verdict = judgeOrigin({ ...input, ...baselineOf(session, kind) });
-    if (verdict.outcome === 'needs-baseline') {
+    let network: Partial<NetworkEntry> = this.networks.get(use.instanceId) ?? {};
+    let session = this.sessionFor(use);
+    const decide = async (): Promise<OriginVerdict> => {
+      const input = {
+        use,
+        origin,
+        ...(network.matcher !== undefined ? { network: network.matcher } : {}),
+        trustedAccounts: this.trustedAccounts,
+        exceptions: this.exceptions,
+        now,
+      };
+      const verdict = judgeOrigin({ ...input, ...baselineOf(session, kind) });
+      if (verdict.outcome !== 'needs-baseline') return verdict;
       const winner = await this.options.store.claimBaseline(session, kind, origin);
       session = { ...session, baselines: { ...session.baselines, [kind]: winner } };
       this.sessions.set(use.accessKeyId, session);
-      verdict = judgeOrigin({ ...input, baseline: winner });
+      return judgeOrigin({ ...input, baseline: winner });
+    };
+    let verdict = await decide();
+    const refreshAfter = this.options.networkRefreshMs;
+    if (
+      verdict.outcome === 'suspicious' &&
+      network.matcher !== undefined &&
+      refreshAfter !== undefined &&
+      now - (network.fetchedAt ?? now) > refreshAfter
+    ) {
+      await this.lookupNetworks([{ instanceId: use.instanceId, accountId: use.accountId, fresh: true }], now);
+      network = this.networks.get(use.instanceId) ?? {};
+      verdict = await decide();
     }
     const validUntil = Math.min(
       now + (this.options.cacheTtlMs ?? Infinity),

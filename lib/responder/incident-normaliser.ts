@@ -49,7 +49,10 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 export function normaliseEvent(raw: unknown, options: NormaliseOptions): NormaliseResult {
   const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
   if (size > MAX_EVENT_BYTES) {
-    return { ok: false, reason: `event of ${size} bytes is over EventBridge's ${MAX_EVENT_BYTES}-byte limit` };
+    return {
+      ok: false,
+      reason: `event of ${size} bytes is over EventBridge's ${MAX_EVENT_BYTES}-byte limit`,
+    };
   }
   const envelope = ResponderEventSchema.safeParse(raw);
   if (!envelope.success)

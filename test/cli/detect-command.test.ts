@@ -195,6 +195,36 @@ describe('credtrail detect', () => {
     );
   });
 
+  it('keeps state between runs with --state local:DIR, so a later hunt knows an earlier first origin', async () => {
+    const stateDir = join(dir, 'state');
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    mkdirSync(first);
+    mkdirSync(second);
+    writeFileSync(
+      join(first, 'a.json'),
+      JSON.stringify({ Records: [useRecord({ sourceIp: '52.1.1.1', eventTime: '2026-11-26T10:00:00Z' })] }),
+    );
+    writeFileSync(
+      join(second, 'b.json'),
+      JSON.stringify({ Records: [useRecord({ sourceIp: ATTACKER, eventTime: '2026-11-26T11:00:00Z' })] }),
+    );
+
+    const day1 = await run([first, '--state', `local:${stateDir}`, '--output', 'jsonl']);
+    const day2 = await run([second, '--state', `local:${stateDir}`, '--output', 'jsonl']);
+    const forgetful = await run([second, '--output', 'jsonl']);
+
+    expect(day1.exitCode).toBe(ExitCode.NoFindings);
+    expect(day2.exitCode).toBe(ExitCode.Findings);
+    expect(JSON.parse(day2.stdout)).toEqual(
+      expect.objectContaining({
+        sourceIp: ATTACKER,
+        expected: expect.objectContaining({ firstOrigin: '52.1.1.1' }),
+      }),
+    );
+    expect(forgetful.exitCode).toBe(ExitCode.NoFindings);
+  });
+
   it('reads s3://bucket/prefix with the SDK, skipping digests', async () => {
     const s3 = mockClient(S3Client);
     const key = `${LOG_DIR}/111111111111_CloudTrail_us-east-1_20261126T1005Z_abcdEFGH12345678.json.gz`;

@@ -6,6 +6,7 @@ import type {
   BaselineKind,
   NetworkDirectory,
   NetworkLookup,
+  NetworkRequest,
   SessionState,
 } from '../../lib/engine/detector-store';
 import type { InstanceNetwork } from '../../lib/engine/instance-network';
@@ -345,6 +346,42 @@ describe('Detector', () => {
 
     expect(lookupsBefore).toBe(1);
     expect(directory.lookups).toBe(2);
+  });
+
+  it('checks a suspicious origin against a fresh network when its own is old: a new NAT address is no theft', async () => {
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    const requests: NetworkRequest[][] = [];
+    let natGatewayIps = [NAT];
+    const directory: NetworkDirectory = {
+      lookup: (batch) => {
+        requests.push([...batch]);
+        return Promise.resolve(
+          new Map([[INSTANCE, { status: 'found', network: { ...NETWORK, natGatewayIps } } as const]]),
+        );
+      },
+    };
+    const make = (networkRefreshMs?: number) =>
+      new Detector({
+        store: new MemoryStore(),
+        networks: directory,
+        exceptions: new ExceptionList([]),
+        trustedAccounts: new Set([ACCOUNT]),
+        clock: () => now,
+        ...(networkRefreshMs === undefined ? {} : { networkRefreshMs }),
+      });
+    const refreshing = make(15 * 60_000);
+    const frozen = make();
+    await refreshing.process([use({ sourceIp: NAT })]);
+    await frozen.process([use({ sourceIp: NAT })]);
+
+    now += 20 * 60_000;
+    natGatewayIps = [NAT, '52.1.1.99'];
+    const refreshed = await refreshing.process([use({ sourceIp: '52.1.1.99' })]);
+    const stale = await frozen.process([use({ sourceIp: '52.1.1.99' })]);
+
+    expect(refreshed.findings).toEqual([]);
+    expect(requests.some((batch) => batch.some((request) => request.fresh === true))).toBe(true);
+    expect(stale.findings).toHaveLength(1);
   });
 
   it('treats an endpoint of an account receiving the logs as affiliated when told to trust recipients', async () => {
