@@ -59,7 +59,10 @@ describe('normaliseEvent', () => {
 
     const result = normaliseEvent(oversized, options);
 
-    expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^event of \d+ bytes is over EventBridge's 262144-byte limit$/) });
+    expect(result).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^event of \d+ bytes is over EventBridge's 262144-byte limit$/),
+    });
   });
 
   it('refuses a credtrail finding about another account than the publisher', () => {
