@@ -6,7 +6,7 @@ import type { FindingDetail } from '../contracts/finding-event';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
 import type { ExceptionList } from '../engine/credential-exception';
-import { Detector, type BatchStats } from '../engine/detector';
+import { Detector, addBatchStats, emptyBatchStats, type BatchStats } from '../engine/detector';
 import type { DetectorStore, NetworkDirectory, NetworkLookup } from '../engine/detector-store';
 
 export interface DetectionOptions {
@@ -70,14 +70,7 @@ export async function runDetection(
   });
   const buffer = new EventReorderBuffer(options.reorderWindowMs);
   const findings = new Map<string, FindingDetail>();
-  const stats: BatchStats = {
-    credentialUses: 0,
-    deliveries: 0,
-    expected: 0,
-    suppressed: 0,
-    suspicious: 0,
-    duplicates: 0,
-  };
+  const stats = emptyBatchStats();
   const skippedFiles: SkippedFile[] = [];
   const invalidRecords: InvalidRecords[] = [];
   let records = 0;
@@ -86,7 +79,7 @@ export async function runDetection(
     if (events.length === 0) return;
     const result = await detector.process(events);
     for (const { detail } of result.findings) findings.set(detail.findingId, detail);
-    for (const key of Object.keys(stats) as (keyof BatchStats)[]) stats[key] += result.stats[key];
+    addBatchStats(stats, result.stats);
   };
 
   for (const [file, read] of readAhead(files, READ_AHEAD)) {

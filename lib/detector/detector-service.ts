@@ -3,7 +3,7 @@ import type { FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
-import type { BatchStats, Detector } from '../engine/detector';
+import { addBatchStats, emptyBatchStats, type BatchStats, type Detector } from '../engine/detector';
 import type { StoredFinding } from '../engine/detector-store';
 import type { ExceptionsRefresher } from './exceptions-refresher';
 import type { FindingAnnouncement, FindingsPublisher } from './findings-publisher';
@@ -47,12 +47,7 @@ export function emptyCounts(): DetectorBatchCounts {
     invalidRecords: 0,
     newFindings: 0,
     updatedFindings: 0,
-    credentialUses: 0,
-    deliveries: 0,
-    expected: 0,
-    suppressed: 0,
-    suspicious: 0,
-    duplicates: 0,
+    ...emptyBatchStats(),
   };
 }
 
@@ -88,8 +83,7 @@ export class DetectorService {
       const events = this.credentialEvents(object.uri, object.records);
       this.deps.directory.noteCalls(events);
       const result = await this.deps.ledger.withSource(object.uri, () => this.deps.detector.process(events));
-      for (const key of Object.keys(result.stats) as (keyof BatchStats)[])
-        this.counts[key] += result.stats[key];
+      addBatchStats(this.counts, result.stats);
       found.push(...result.findings);
     }
     await this.announce(found);

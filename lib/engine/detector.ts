@@ -56,6 +56,15 @@ export interface BatchStats {
   duplicates: number;
 }
 
+export function emptyBatchStats(): BatchStats {
+  return { credentialUses: 0, deliveries: 0, expected: 0, suppressed: 0, suspicious: 0, duplicates: 0 };
+}
+
+/** Adds one batch's counts to a running total. */
+export function addBatchStats(total: BatchStats, batch: BatchStats): void {
+  for (const key of Object.keys(batch) as (keyof BatchStats)[]) total[key] += batch[key];
+}
+
 export interface BatchResult {
   /** Findings created or updated by this batch, after merging with the store. */
   readonly findings: StoredFinding[];
@@ -123,14 +132,7 @@ export class Detector {
 
   async process(events: readonly CredentialEvent[]): Promise<BatchResult> {
     const now = this.options.clock();
-    const stats: BatchStats = {
-      credentialUses: 0,
-      deliveries: 0,
-      expected: 0,
-      suppressed: 0,
-      suspicious: 0,
-      duplicates: 0,
-    };
+    const stats = emptyBatchStats();
     await this.recordDeliveries(events, stats);
     await this.prefetch(events, now);
 

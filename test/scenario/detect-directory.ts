@@ -1,12 +1,12 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigestFile, readLogFile } from '../../lib/cloudtrail/log-file';
 import type { FindingDetail } from '../../lib/contracts/finding-event';
 import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
-import type { CredentialEvent } from '../../lib/engine/credential-event';
 import type { ExceptionList } from '../../lib/engine/credential-exception';
 import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../../lib/engine/detector-store';
-import { Detector } from '../../lib/engine/detector';
+import { runDetection } from '../../lib/cli/detect-run';
 import { MemoryStore } from '../../lib/state/memory-store';
 
 /** A NetworkDirectory that knows nothing: the detector falls back to first-seen. */
@@ -19,8 +19,8 @@ export const NO_INVENTORY: NetworkDirectory = {
 };
 
 export interface TrailRead {
-  /** Credential events in eventTime order, as the detector wants them. */
-  readonly events: CredentialEvent[];
+  /** Instance-credential events (uses and EC2 deliveries) the trail holds. */
+  readonly credentialEvents: number;
   readonly records: number;
   readonly logFiles: number;
   readonly digestFiles: number;
@@ -39,9 +39,9 @@ export async function listFiles(dir: string): Promise<string[]> {
   return files.sort();
 }
 
-/** Reads every CloudTrail file under `dir` the way the CLI does: digests skipped, records normalised. */
+/** Counts what a CloudTrail folder holds, file by file: records, digests, invalid and service calls. */
 export async function readTrail(dir: string): Promise<TrailRead> {
-  const events: CredentialEvent[] = [];
+  let credentialEvents = 0;
   const invalid: string[] = [];
   let records = 0;
   let logFiles = 0;
@@ -56,33 +56,33 @@ export async function readTrail(dir: string): Promise<TrailRead> {
     for (const raw of await readLogFile(file, await readFile(file))) {
       records++;
       const result = normalizeRecord(raw);
-      if (result.status === 'event') events.push(result.event);
+      if (result.status === 'event') credentialEvents++;
       else if (result.status === 'invalid') invalid.push(result.reason);
       else if (result.status === 'service-call') serviceCalls++;
     }
   }
-  events.sort((a, b) => a.eventTime - b.eventTime);
-  return { events, records, logFiles, digestFiles, invalid, serviceCalls };
+  return { credentialEvents, records, logFiles, digestFiles, invalid, serviceCalls };
 }
 
-/** Feeds the events to a fresh Detector with a MemoryStore, in batches, as the CLI does. */
+/** `credtrail detect` itself (its runDetection) over a folder of CloudTrail, with a fresh MemoryStore. */
 export async function detect(
-  events: readonly CredentialEvent[],
+  cloudtrailDir: string,
   networks: NetworkDirectory,
   exceptions: ExceptionList,
   trustedAccounts: ReadonlySet<string>,
 ): Promise<FindingDetail[]> {
-  const store = new MemoryStore();
-  const detector = new Detector({
-    store,
+  const report = await runDetection({
+    paths: [cloudtrailDir],
+    store: new MemoryStore(),
     networks,
     exceptions,
     trustedAccounts,
     trustRecipientAccounts: true,
-    clock: () => events[events.length - 1]?.eventTime ?? 0,
+    reorderWindowMs: 60 * 60_000,
+    clock: () => Date.parse('2030-01-01T00:00:00Z'),
+    s3: () => new S3Client({ region: 'us-east-1' }),
   });
-  for (let i = 0; i < events.length; i += 1000) await detector.process(events.slice(i, i + 1000));
-  return store.allFindings();
+  return report.findings;
 }
 
 /** The identity of a finding that the manifest can name: key and origin. */

@@ -26,7 +26,7 @@ describe('a day of an organisation’s CloudTrail', () => {
     trail = await readTrail(join(dir, 'cloudtrail'));
     inventory = await InventoryDirectory.load(join(dir, 'inventory'));
     const exceptions = new ExceptionList(parseExceptions(day.exceptions));
-    findings = await detect(trail.events, inventory, exceptions, inventory.ownerAccounts);
+    findings = await detect(join(dir, 'cloudtrail'), inventory, exceptions, inventory.ownerAccounts);
     // About 10 s here; a slow shared runner gets room rather than a flaky timeout.
   }, 120_000);
 
@@ -92,7 +92,7 @@ describe('a day of an organisation’s CloudTrail', () => {
 
     // Act
     const withoutException = await detect(
-      trail.events,
+      join(dir, 'cloudtrail'),
       inventory,
       new ExceptionList([]),
       inventory.ownerAccounts,
@@ -119,7 +119,7 @@ describe('a day of an organisation’s CloudTrail', () => {
     const exceptions = new ExceptionList(parseExceptions(day.exceptions));
 
     // Act
-    const firstSeen = await detect(trail.events, NO_INVENTORY, exceptions, new Set());
+    const firstSeen = await detect(join(dir, 'cloudtrail'), NO_INVENTORY, exceptions, new Set());
 
     // Assess
     const finding = firstSeen.find(

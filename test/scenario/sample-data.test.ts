@@ -28,7 +28,7 @@ describe('sample-data/', () => {
     const exceptions = new ExceptionList(
       parseExceptions(await readJson(join(SAMPLE, 'exceptions.json')), 'sample-data/exceptions.json'),
     );
-    findings = await detect(trail.events, inventory, exceptions, inventory.ownerAccounts);
+    findings = await detect(join(SAMPLE, 'cloudtrail'), inventory, exceptions, inventory.ownerAccounts);
   });
 
   it('gives exactly the thefts of expected-findings.json, with their severities', () => {
