@@ -66,7 +66,7 @@ interface UndoFlags extends CommonFlags {
 }
 
 export function registerRespondCommands(program: Command, io: RespondIo = processIo): void {
-  program
+  const respond = program
     .command('respond')
     .description('Plan the response to a finding (GuardDuty or credtrail) and, with --enforce, carry it out')
     .argument(
@@ -78,65 +78,63 @@ export function registerRespondCommands(program: Command, io: RespondIo = proces
       '--config <file>',
       'responder configuration JSON (mode, actions, protected, rateLimit, quarantine, pin)',
     )
-    .option('--offline', 'plan from the finding alone, reading nothing from AWS (cannot be enforced)', false)
-    .option('--audit-dir <dir>', 'where plans and step outcomes are recorded', DEFAULT_AUDIT_DIR)
-    .option('--audit-table <name>', 'record in this DynamoDB audit table instead of --audit-dir')
-    .option(
-      '--member-role <name>',
-      "assume this role in the finding's account (default: current credentials)",
-    )
-    .option('--json', 'print the outcome as JSON', false)
-    .action(async (findingPath: string, flags: RespondFlags) => {
-      await guarded(io, async () => {
-        const config =
-          flags.config === undefined
-            ? ResponseConfigSchema.parse({})
-            : parseResponseConfig(await readFile(flags.config, 'utf8'));
-        const event = asEvent(JSON.parse(await readFile(findingPath, 'utf8')) as unknown);
-        const normalised = normaliseEvent(event, {
-          trustedPublisherAccounts: config.trustedPublisherAccounts,
-        });
-        if (!normalised.ok) {
-          io.stderr.write(`refused: ${normalised.reason}\n`);
-          io.setExitCode(RespondExitCode.NotDone);
-          return;
-        }
-        const deps = cliDependencies(config, flags);
-        const outcome = await respondToIncident(normalised.incident, deps, {
-          mode: flags.enforce ? 'enforce' : 'dry-run',
-          offline: flags.offline,
-        });
-        io.stdout.write(flags.json ? `${JSON.stringify(outcome, null, 2)}\n` : renderOutcome(outcome));
-        const failed = outcome.status === 'failed' || outcome.steps.some((step) => step.status === 'failed');
-        io.setExitCode(failed ? RespondExitCode.NotDone : RespondExitCode.Ok);
+    .option('--offline', 'plan from the finding alone, reading nothing from AWS (cannot be enforced)', false);
+  withAuditOptions(respond).action(async (findingPath: string, flags: RespondFlags) => {
+    await guarded(io, async () => {
+      const config =
+        flags.config === undefined
+          ? ResponseConfigSchema.parse({})
+          : parseResponseConfig(await readFile(flags.config, 'utf8'));
+      const event = asEvent(JSON.parse(await readFile(findingPath, 'utf8')) as unknown);
+      const normalised = normaliseEvent(event, {
+        trustedPublisherAccounts: config.trustedPublisherAccounts,
       });
+      if (!normalised.ok) {
+        io.stderr.write(`refused: ${normalised.reason}\n`);
+        io.setExitCode(RespondExitCode.NotDone);
+        return;
+      }
+      const deps = cliDependencies(config, flags);
+      const outcome = await respondToIncident(normalised.incident, deps, {
+        mode: flags.enforce ? 'enforce' : 'dry-run',
+        offline: flags.offline,
+      });
+      io.stdout.write(flags.json ? `${JSON.stringify(outcome, null, 2)}\n` : renderOutcome(outcome));
+      const failed = outcome.status === 'failed' || outcome.steps.some((step) => step.status === 'failed');
+      io.setExitCode(failed ? RespondExitCode.NotDone : RespondExitCode.Ok);
     });
+  });
 
-  program
+  const undo = program
     .command('undo')
     .description('Restore what an enforced response replaced, from its audit record')
     .argument('<incidentId>', 'the incident id printed by respond (inc-…)')
-    .option('--dry-run', 'print the restoring calls without making them', false)
-    .option('--audit-dir <dir>', 'where plans and step outcomes were recorded', DEFAULT_AUDIT_DIR)
-    .option('--audit-table <name>', 'read the DynamoDB audit table instead of --audit-dir')
+    .option('--dry-run', 'print the restoring calls without making them', false);
+  withAuditOptions(undo).action(async (incidentId: string, flags: UndoFlags) => {
+    await guarded(io, async () => {
+      const deps = cliDependencies(ResponseConfigSchema.parse({}), flags);
+      const outcome = await undoIncident(incidentId, deps, { dryRun: flags.dryRun });
+      if (flags.json) io.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+      else {
+        io.stdout.write(`undo ${incidentId}: ${flags.dryRun ? 'planned' : outcome.status}\n`);
+        for (const step of flags.dryRun ? outcome.plannedSteps : outcome.steps)
+          io.stdout.write(renderStep(step));
+      }
+      io.setExitCode(outcome.status === 'undo-failed' ? RespondExitCode.NotDone : RespondExitCode.Ok);
+    });
+  });
+}
+
+/** Where the audit trail lives and whose credentials act: the same for respond and undo. */
+function withAuditOptions(command: Command): Command {
+  return command
+    .option('--audit-dir <dir>', 'where plans and step outcomes are recorded', DEFAULT_AUDIT_DIR)
+    .option('--audit-table <name>', 'use this DynamoDB audit table instead of --audit-dir')
     .option(
       '--member-role <name>',
       "assume this role in the incident's account (default: current credentials)",
     )
-    .option('--json', 'print the outcome as JSON', false)
-    .action(async (incidentId: string, flags: UndoFlags) => {
-      await guarded(io, async () => {
-        const deps = cliDependencies(ResponseConfigSchema.parse({}), flags);
-        const outcome = await undoIncident(incidentId, deps, { dryRun: flags.dryRun });
-        if (flags.json) io.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
-        else {
-          io.stdout.write(`undo ${incidentId}: ${flags.dryRun ? 'planned' : outcome.status}\n`);
-          for (const step of flags.dryRun ? outcome.plannedSteps : outcome.steps)
-            io.stdout.write(renderStep(step));
-        }
-        io.setExitCode(outcome.status === 'undo-failed' ? RespondExitCode.NotDone : RespondExitCode.Ok);
-      });
-    });
+    .option('--json', 'print the outcome as JSON', false);
 }
 
 async function guarded(io: RespondIo, work: () => Promise<void>): Promise<void> {

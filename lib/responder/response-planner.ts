@@ -133,18 +133,22 @@ function sizeProblem(sizes: Map<string, number>, policyName: string, document: s
   return `inline policies of the role would hold ${total} non-whitespace characters with ${policyName}, over IAM's limit of ${ROLE_INLINE_POLICY_CHARACTER_LIMIT}; nothing was truncated`;
 }
 
+/** What putting an inline policy replaces: the role's current document of that name, if any. */
+function rolePolicyPriorState(input: PlanInput, policyName: string) {
+  return {
+    kind: 'role-policy' as const,
+    roleName: input.incident.roleName,
+    policyName,
+    previousDocument: policyDocument(input, policyName),
+    known: input.observed.role !== null,
+  };
+}
+
 function planRevoke(input: PlanInput, index: number, sizes: Map<string, number>): PlanStep {
   const { incident, now } = input;
   const refusal = roleRefusal(input);
   if (refusal !== null) return skipped(index, 'revoke-sessions', refusal);
-  const previousDocument = policyDocument(input, REVOKE_POLICY_NAME);
-  const priorState = {
-    kind: 'role-policy' as const,
-    roleName: incident.roleName,
-    policyName: REVOKE_POLICY_NAME,
-    previousDocument,
-    known: input.observed.role !== null,
-  };
+  const priorState = rolePolicyPriorState(input, REVOKE_POLICY_NAME);
   // A later cut-off already in place (ours, or the console's button) covers this one: keep the later time.
   for (const name of [REVOKE_POLICY_NAME, CONSOLE_REVOKE_POLICY_NAME]) {
     const document = policyDocument(input, name);
@@ -204,14 +208,8 @@ function planPin(input: PlanInput, index: number, sizes: Map<string, number>): P
   }
   const inside = attackerInsideNetwork(incident, network);
   if (inside !== null) return skipped(index, 'pin-to-network', inside);
-  const previousDocument = policyDocument(input, PIN_POLICY_NAME);
-  const priorState = {
-    kind: 'role-policy' as const,
-    roleName: incident.roleName,
-    policyName: PIN_POLICY_NAME,
-    previousDocument,
-    known: input.observed.role !== null,
-  };
+  const priorState = rolePolicyPriorState(input, PIN_POLICY_NAME);
+  const previousDocument = priorState.previousDocument;
   const document = serialisePolicy(pinToNetworkPolicy(network));
   if (previousDocument !== null && previousDocument === document) {
     return {
