@@ -1,11 +1,6 @@
 import { z } from 'zod';
-import {
-  ResponseModeSchema,
-  ResponsePhaseSchema,
-  StepStatusSchema,
-  ResponseActionSchema,
-} from '../contracts/response-event';
-import { ApiCallSchema, PriorStateSchema, ResponsePlanSchema } from './response-plan';
+import { ResponseModeSchema, ResponsePhaseSchema } from '../contracts/response-event';
+import { PlanStepSchema, ResponsePlanSchema } from './response-plan';
 
 export const IncidentStatusSchema = z.enum([
   'planned',
@@ -28,17 +23,11 @@ export const IncidentRecordSchema = z.object({
 });
 export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
 
-/** One step's outcome, with the state it replaced: what undo reads back. */
-export const StepRecordSchema = z.object({
+/** One step's outcome, with the state it replaced: what undo reads back. A plan step, once run. */
+export const StepRecordSchema = PlanStepSchema.omit({ notes: true }).extend({
   incidentId: z.string(),
   mode: ResponseModeSchema,
   phase: ResponsePhaseSchema,
-  index: z.number().int().nonnegative(),
-  action: ResponseActionSchema,
-  status: StepStatusSchema,
-  reason: z.string(),
-  calls: z.array(ApiCallSchema),
-  priorState: PriorStateSchema,
   appliedCalls: z.number().int().nonnegative(),
   /** Ids created by the step's calls (security groups), by `outputRef`. */
   outputs: z.record(z.string(), z.string()),
