@@ -91,6 +91,9 @@ export function createDetectorRuntime(
     networks: directory,
     exceptions: new ExceptionList([]),
     trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
+    // The trail's recipient accounts are the organisation's own (CloudTrail delivers a record to the
+    // account that received the call), so their endpoints are affiliated, not foreign.
+    trustRecipientAccounts: true,
     clock,
     // A suspicious origin is checked against a fresh EC2 answer when ours is older than this: a new
     // Elastic IP or NAT gateway must not raise an alarm.
