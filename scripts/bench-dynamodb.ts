@@ -16,7 +16,7 @@ import { NETWORK_REFRESH_MS } from '../lib/detector/detector-runtime';
 import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
 import { Ec2NetworkGateway } from '../lib/detector/ec2-network-gateway';
 import { normalizeRecord } from '../lib/engine/cloudtrail-record';
-import type { CredentialEvent } from '../lib/engine/credential-event';
+import { compareEvents, type CredentialEvent } from '../lib/engine/credential-event';
 import { ExceptionList } from '../lib/engine/credential-exception';
 import { Detector } from '../lib/engine/detector';
 import { originKey, originOf } from '../lib/engine/origin';
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       const result = normalizeRecord(record);
       if (result.status === 'event') events.push(result.event);
     }
-    events.sort((a, b) => a.eventTime - b.eventTime);
+    events.sort(compareEvents);
     // Each container takes an SQS batch of `batchSize` files and flushes its store at the end of it.
     const worker = workers[Math.floor(index / batchSize) % workers.length];
     if (worker === undefined) throw new Error('no worker');

@@ -1,4 +1,4 @@
-import type { CredentialEvent } from '../engine/credential-event';
+import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 
 /**
  * Puts events from many files back into event-time order with bounded memory. CloudTrail writes a
@@ -87,8 +87,6 @@ export class EventReorderBuffer {
   }
 }
 
-/** Event-time order; within one second EC2's delivery of a key goes before the key's first use. */
 function earlier(a: CredentialEvent, b: CredentialEvent): boolean {
-  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime;
-  return a.kind === 'delivery' && b.kind !== 'delivery';
+  return compareEvents(a, b) < 0;
 }

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import { normalizeRecord } from '../engine/cloudtrail-record';
-import type { CredentialEvent } from '../engine/credential-event';
+import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 import { addBatchStats, emptyBatchStats, type BatchStats, type Detector } from '../engine/detector';
 import type { StoredFinding } from '../engine/detector-store';
 import type { ExceptionsRefresher } from './exceptions-refresher';
@@ -108,16 +108,17 @@ export class DetectorService {
   private credentialEvents(uri: string, records: readonly unknown[]): CredentialEvent[] {
     const events: CredentialEvent[] = [];
     let invalid = 0;
+    let firstReason = '';
     for (const record of records) {
       const result = normalizeRecord(record);
       if (result.status === 'event') events.push(result.event);
-      else if (result.status === 'invalid') invalid++;
+      else if (result.status === 'invalid' && invalid++ === 0) firstReason = result.reason;
     }
     this.counts.records += records.length;
     this.counts.invalidRecords += invalid;
-    if (invalid > 0) this.deps.logger.warn('records not understood', { uri, invalid });
+    if (invalid > 0) this.deps.logger.warn('records not understood', { uri, invalid, firstReason });
     // Records in a file are in no particular order; first origins must go to the earliest call.
-    return events.sort((a, b) => a.eventTime - b.eventTime);
+    return events.sort(compareEvents);
   }
 
   private async announce(found: readonly StoredFinding[]): Promise<void> {

@@ -40,3 +40,9 @@ export interface CredentialUse {
 }
 
 export type CredentialEvent = CredentialDelivery | CredentialUse;
+
+/** Event-time order; within one timestamp EC2's delivery of a key goes before the key's first use. */
+export function compareEvents(a: CredentialEvent, b: CredentialEvent): number {
+  if (a.eventTime !== b.eventTime) return a.eventTime - b.eventTime;
+  return (a.kind === 'delivery' ? 0 : 1) - (b.kind === 'delivery' ? 0 : 1);
+}
