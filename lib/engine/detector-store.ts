@@ -12,11 +12,15 @@ export interface SessionState {
   readonly region?: string;
   /** When EC2 delivered the key (epoch ms). */
   readonly issuedAt?: number;
-  /** First origins, one per kind: an instance may use NAT for most calls and an endpoint for some. */
-  readonly baselines: { readonly address?: Origin; readonly endpoint?: Origin };
+  /**
+   * First origins, one per kind: an instance may use NAT for most calls, an endpoint for some, and its
+   * own IPv6 address where the service is dual-stack. Each kind has its own first origin.
+   */
+  readonly baselines: { readonly address?: Origin; readonly ipv6?: Origin; readonly endpoint?: Origin };
 }
 
 export type BaselineKind = keyof SessionState['baselines'];
+export const BASELINE_KINDS: readonly BaselineKind[] = ['address', 'ipv6', 'endpoint'];
 
 /** Everything the detector learnt about one finding in one batch, to be merged into what is stored. */
 export interface FindingObservation {

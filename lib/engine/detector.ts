@@ -269,7 +269,7 @@ export class Detector {
 
   private async judge(use: CredentialUse, now: number): Promise<CachedVerdict> {
     const origin = originOf(use);
-    const kind: BaselineKind = origin.kind === 'address' ? 'address' : 'endpoint';
+    const kind = baselineKindOf(origin);
     let network: Partial<NetworkEntry> = this.networks.get(use.instanceId) ?? {};
     let session = this.sessionFor(use);
     const decide = async (): Promise<OriginVerdict> => {
@@ -451,6 +451,11 @@ class PairCache<V> {
 /** A call's origin as a cache slot: the address itself, or endpoint and address (never alike). */
 function originSlot(use: CredentialUse): string {
   return use.vpcEndpointId === undefined ? use.sourceIp : `vpce:${use.vpcEndpointId}|${use.sourceIp}`;
+}
+
+function baselineKindOf(origin: Origin): BaselineKind {
+  if (origin.kind === 'endpoint') return 'endpoint';
+  return origin.sourceIp.includes(':') ? 'ipv6' : 'address';
 }
 
 function baselineOf(session: SessionState, kind: BaselineKind): { baseline?: Origin } {

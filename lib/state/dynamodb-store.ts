@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { FindingDetailSchema, type FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import {
+  BASELINE_KINDS,
   MAX_EVENT_NAMES,
   MAX_USER_AGENTS,
   mergeFinding,
@@ -59,6 +60,7 @@ const BaselinesItemSchema = z.object({
   roleArn: z.string(),
   accountId: z.string(),
   address: OriginSchema.optional(),
+  ipv6: OriginSchema.optional(),
   endpoint: OriginSchema.optional(),
 });
 
@@ -229,8 +231,13 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
       const identity = delivery ?? claimed;
       if (identity === undefined) continue;
       if (delivery !== undefined) this.writtenDeliveries.set(accessKeyId, true);
-      if (claimed?.address !== undefined) this.claims.set(`${accessKeyId}|address`, claimed.address);
-      if (claimed?.endpoint !== undefined) this.claims.set(`${accessKeyId}|endpoint`, claimed.endpoint);
+      const claimedBaselines: Partial<Record<BaselineKind, Origin>> = {};
+      for (const kind of BASELINE_KINDS) {
+        const origin = claimed?.[kind];
+        if (origin === undefined) continue;
+        claimedBaselines[kind] = origin;
+        this.claims.set(`${accessKeyId}|${kind}`, origin);
+      }
       found.set(accessKeyId, {
         accessKeyId,
         instanceId: identity.instanceId,
@@ -238,10 +245,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
         accountId: identity.accountId,
         ...(delivery?.region !== undefined ? { region: delivery.region } : {}),
         ...(delivery?.issuedAt !== undefined ? { issuedAt: delivery.issuedAt } : {}),
-        baselines: {
-          ...(claimed?.address !== undefined ? { address: claimed.address } : {}),
-          ...(claimed?.endpoint !== undefined ? { endpoint: claimed.endpoint } : {}),
-        },
+        baselines: claimedBaselines,
       });
     }
     return found;

@@ -152,6 +152,20 @@ describe('Detector', () => {
     );
   });
 
+  it('without inventory, keeps separate first origins for IPv4 and IPv6: a dual-stack instance is no theft', async () => {
+    const { detector } = detectorWith({});
+
+    const result = await detector.process([
+      use({ sourceIp: NAT, eventTime: '2026-11-26T10:00:00Z' }),
+      use({ sourceIp: '2600:1f18:abcd::15', eventTime: '2026-11-26T10:01:00Z' }),
+      use({ sourceIp: NAT, eventTime: '2026-11-26T10:02:00Z' }),
+      use({ sourceIp: '2a01:4f8::666', eventTime: '2026-11-26T10:03:00Z' }),
+    ]);
+
+    expect(result.findings.map((f) => f.detail.sourceIp)).toEqual(['2a01:4f8::666']);
+    expect(result.findings[0]?.detail.expected.firstOrigin).toBe('2600:1f18:abcd::15');
+  });
+
   it('without inventory, an attacker who is first makes the instance look odd (why inventory wins)', async () => {
     const { detector } = detectorWith({});
 

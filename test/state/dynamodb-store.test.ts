@@ -185,6 +185,21 @@ describe('DynamoDbStore against dynalite', () => {
     });
   });
 
+  it('keeps an IPv6 first origin apart from the IPv4 one, across a cold start', async () => {
+    // Prepare
+    const warm = newStore();
+    const v4: Origin = { kind: 'address', sourceIp: '203.0.113.10' };
+    const v6: Origin = { kind: 'address', sourceIp: '2600:1f18:abcd::15' };
+    await warm.claimBaseline(session('ASIADUAL'), 'address', v4);
+    await warm.claimBaseline(session('ASIADUAL'), 'ipv6', v6);
+
+    // Act
+    const sessions = await newStore().getSessions(['ASIADUAL']);
+
+    // Assess
+    expect(sessions.get('ASIADUAL')?.baselines).toEqual({ address: v4, ipv6: v6 });
+  });
+
   it('creates no duplicate finding and does not double-count when the same file is replayed', async () => {
     // Prepare
     const warm = newStore({ findingWrites: 'always' });
