@@ -19,7 +19,7 @@ import {
   ResponseConfigSchema,
   type ResponseConfig,
 } from '../responder/response-config-schema';
-import type { PlanStep, ResponsePlan } from '../responder/response-plan';
+import { describeCall, type PlanStep, type ResponsePlan } from '../responder/response-plan';
 import {
   respondToIncident,
   undoIncident,
@@ -211,12 +211,7 @@ export function renderOutcome(outcome: ResponseOutcome): string {
 function renderStep(step: PlanStep | StepOutcome): string {
   const lines = [`[${step.index}] ${step.action}: ${step.status} — ${step.reason}`];
   if ('error' in step && step.error !== null) lines.push(`    error: ${step.error}`);
-  for (const call of step.calls) {
-    const input = { ...call.input } as Record<string, unknown>;
-    if (typeof input.PolicyDocument === 'string')
-      input.PolicyDocument = JSON.parse(input.PolicyDocument) as unknown;
-    lines.push(`    ${call.api} ${JSON.stringify(input)}`);
-  }
+  for (const call of step.calls) lines.push(`    ${describeCall(call)}`);
   if (step.priorState.kind !== 'none') lines.push(`    replaces: ${JSON.stringify(step.priorState)}`);
   for (const note of step.notes) lines.push(`    note: ${note}`);
   return `${lines.join('\n')}\n`;

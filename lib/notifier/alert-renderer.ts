@@ -19,6 +19,7 @@ import {
 import { GUARDDUTY_SOURCE } from '../responder/guardduty-finding-schema';
 import { globMatches } from '../responder/resource-protection';
 import type { ResponseConfig } from '../responder/response-config-schema';
+import { describeCall } from '../responder/response-plan';
 import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink } from './console-links';
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
 import { GuardDutyAlertDetailSchema, type GuardDutyAlertDetail } from './guardduty-alert-schema';
@@ -478,7 +479,7 @@ export function renderResponsePlan(plan: ResponsePlanDetail): Alert {
           : 'Enforce: credtrail is carrying out these steps now. A failed step sends its own email.';
   const steps = plan.steps.flatMap((step) => [
     `${step.index + 1}. ${step.action} [${step.status}]: ${step.reason}`,
-    ...step.calls.map((call) => `     ${call.api} ${JSON.stringify(call.input)}`),
+    ...step.calls.map((call) => `     ${describeCall(call)}`),
     ...step.notes.map((note) => `     note: ${note}`),
   ]);
   const body = [
