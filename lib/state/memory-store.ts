@@ -55,9 +55,4 @@ export class MemoryStore implements DetectorStore {
       }),
     );
   }
-
-  /** Every finding held, newest last seen first: what `credtrail detect` reports. */
-  allFindings(): FindingDetail[] {
-    return [...this.findings.values()];
-  }
 }

@@ -5,18 +5,9 @@ import { isDigestFile, readLogFile } from '../../lib/cloudtrail/log-file';
 import type { FindingDetail } from '../../lib/contracts/finding-event';
 import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
 import type { ExceptionList } from '../../lib/engine/credential-exception';
-import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../../lib/engine/detector-store';
+import type { NetworkDirectory } from '../../lib/engine/detector-store';
 import { runDetection } from '../../lib/cli/detect-run';
 import { MemoryStore } from '../../lib/state/memory-store';
-
-/** A NetworkDirectory that knows nothing: the detector falls back to first-seen. */
-export const NO_INVENTORY: NetworkDirectory = {
-  lookup(requests: readonly NetworkRequest[]): Promise<Map<string, NetworkLookup>> {
-    return Promise.resolve(
-      new Map(requests.map((request) => [request.instanceId, { status: 'unknown' } as const])),
-    );
-  },
-};
 
 export interface TrailRead {
   /** Instance-credential events (uses and EC2 deliveries) the trail holds. */

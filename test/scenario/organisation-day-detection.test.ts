@@ -7,7 +7,8 @@ import { parseCidr, parseAddress, cidrContains } from '../../lib/engine/ip-addre
 import { InventoryDirectory } from '../../lib/inventory/inventory-directory';
 import { generateOrganisationDay, type OrganisationDay } from '../../scripts/scenario/organisation-day';
 import { writeScenario, type WriteSummary } from '../../scripts/scenario/write-scenario';
-import { NO_INVENTORY, detect, originOfFinding, readTrail, type TrailRead } from './detect-directory';
+import { NoInventory } from '../../lib/cli/detect-run';
+import { detect, originOfFinding, readTrail, type TrailRead } from './detect-directory';
 
 // One realistic day (3 accounts, 2 regions, ~80k records) written as CloudTrail lays it out, read back
 // as the CLI reads it, and judged with the inventory and the shipped exceptions.
@@ -119,7 +120,7 @@ describe('a day of an organisation’s CloudTrail', () => {
     const exceptions = new ExceptionList(parseExceptions(day.exceptions));
 
     // Act
-    const firstSeen = await detect(join(dir, 'cloudtrail'), NO_INVENTORY, exceptions, new Set());
+    const firstSeen = await detect(join(dir, 'cloudtrail'), new NoInventory(), exceptions, new Set());
 
     // Assess
     const finding = firstSeen.find(
