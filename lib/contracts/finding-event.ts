@@ -17,7 +17,16 @@ export const FindingType = {
   UnexpectedOrigin: 'InstanceCredentialExfiltration.UnexpectedOrigin',
   /** Credentials delivered through IMDSv1, the SSRF-friendly path that makes the theft easy. */
   Imdsv1Delivery: 'InstanceCredentialExposure.IMDSv1',
+  /**
+   * A role session merely *named* like an instance (`i-…`) with no proof that EC2 delivered its key
+   * (no `ec2RoleDelivery`, no delivery seen in the trail), used from an unexpected origin. Anyone who
+   * may assume the role can choose that name, so this is someone's choice, not instance credentials:
+   * a lower finding that is emailed and never reaches the responder.
+   */
+  SessionNamedLikeInstance: 'SuspiciousSession.NamedLikeInstance',
 } as const;
+/** The finding types the responder may act on; anything else is only emailed. */
+export const RESPONDABLE_FINDING_TYPES: readonly FindingType[] = [FindingType.UnexpectedOrigin];
 export type FindingType = (typeof FindingType)[keyof typeof FindingType];
 
 // GuardDuty's bands: High 7.0–8.9, Medium 4.0–6.9, Low 1.0–3.9. Numbers let a rule match "at or above".
@@ -48,7 +57,11 @@ export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
 export const FindingDetailSchema = z.object({
   schemaVersion: z.literal(1),
   findingId: z.string().regex(/^[0-9a-f]{32}$/),
-  type: z.enum([FindingType.UnexpectedOrigin, FindingType.Imdsv1Delivery]),
+  type: z.enum([
+    FindingType.UnexpectedOrigin,
+    FindingType.Imdsv1Delivery,
+    FindingType.SessionNamedLikeInstance,
+  ]),
   severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
   severityScore: z.number(),
   title: z.string(),
