@@ -51,6 +51,11 @@ export const ExpectedNetworkSchema = z.object({
   firstOrigin: z.string().nullable(),
   /** Why the network is not known, e.g. an enrichment that failed. */
   note: z.string().nullable(),
+  /**
+   * The instance's egress as routed ("default route of subnet-… (rtb-…) to tgw-…: egress via tgw-… to
+   * NAT gateway nat-… in vpc-… of account …"). Optional: findings from before routes were read lack it.
+   */
+  route: z.string().nullable().optional(),
 });
 export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
 

@@ -1,10 +1,30 @@
 import { z } from 'zod';
-import { cidrContains, parseAddress, parseCidr } from './ip-address';
+import {
+  cidrContains,
+  isPublicAddress,
+  parseAddress,
+  parseCidr,
+  type ParsedAddress,
+  type ParsedCidr,
+} from './ip-address';
+
+const MATCHERS = [
+  'cidr',
+  'vpcEndpointId',
+  'vpcId',
+  'accountId',
+  'roleName',
+  'instanceId',
+  'subnetId',
+] as const;
 
 /**
- * A known, accepted reason for instance credentials to be used elsewhere (EKS nodes proxying the
- * metadata service, an extra egress path). Exactly one matcher per entry, so each entry reads as one
- * sentence: "calls from <matcher> are fine because <reason>, until <expiresAt>".
+ * A known, accepted reason for instance credentials to be used elsewhere (EKS pods using their node's
+ * role, an extra egress path). At least one matcher; several in one entry must all hold, so each entry
+ * reads as one sentence: "calls of <role> in <account> from <cidr> through <vpc> are fine because
+ * <reason>, until <expiresAt>". A private CIDR vouches only for calls through VPC endpoints of the
+ * instance's own VPC (or one it reaches over its Transit Gateway), or of the `vpcId` or `accountId`
+ * named with it: the same private range is reused in other VPCs and accounts.
  */
 export const CredentialExceptionSchema = z
   .object({
@@ -29,22 +49,17 @@ export const CredentialExceptionSchema = z
       .string()
       .regex(/^subnet-[0-9a-z]+$/, 'is not a subnet id (subnet-…)')
       .optional(),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-z]+$/, 'is not a VPC id (vpc-…)')
+      .optional(),
     reason: z.string().trim().min(1, 'every exception needs a reason'),
     expiresAt: z.iso.datetime({ offset: true, message: 'is not an ISO-8601 time' }).optional(),
   })
   .strict()
-  .refine(
-    (entry) =>
-      [
-        entry.cidr,
-        entry.vpcEndpointId,
-        entry.accountId,
-        entry.roleName,
-        entry.instanceId,
-        entry.subnetId,
-      ].filter((matcher) => matcher !== undefined).length === 1,
-    { message: 'needs exactly one of cidr, vpcEndpointId, accountId, roleName, instanceId, subnetId' },
-  );
+  .refine((entry) => MATCHERS.some((matcher) => entry[matcher] !== undefined), {
+    message: `needs at least one of ${MATCHERS.join(', ')}`,
+  });
 export type CredentialException = z.infer<typeof CredentialExceptionSchema>;
 
 export class InvalidExceptionError extends Error {
@@ -70,10 +85,29 @@ export function parseExceptions(input: unknown, origin = 'exceptions'): Credenti
 function describeEntry(entry: unknown): string {
   if (typeof entry !== 'object' || entry === null) return JSON.stringify(entry);
   const record = entry as Record<string, unknown>;
-  for (const key of ['cidr', 'vpcEndpointId', 'accountId', 'roleName', 'instanceId', 'subnetId']) {
-    if (typeof record[key] === 'string') return `${key} ${record[key]}`;
-  }
-  return 'no matcher';
+  const named = MATCHERS.filter((key) => typeof record[key] === 'string').map(
+    (key) => `${key} ${String(record[key])}`,
+  );
+  return named.length === 0 ? 'no matcher' : named.join(', ');
+}
+
+/**
+ * Where an entry written for the old rules vouches for less now: a private CIDR alone used to cover
+ * calls through any trusted account's endpoint, and now covers only the instance's own VPC's. Returned
+ * to the CLI (printed on stderr) and logged by the Lambda, so nobody is surprised by a new alert.
+ */
+export function exceptionWarnings(entries: readonly CredentialException[], origin = 'exceptions'): string[] {
+  const warnings: string[] = [];
+  entries.forEach((entry, index) => {
+    const cidr = entry.cidr === undefined ? undefined : parseCidr(entry.cidr);
+    if (cidr === undefined || isPublicAddress(cidr[0])) return;
+    if (entry.vpcId !== undefined || entry.accountId !== undefined || entry.vpcEndpointId !== undefined)
+      return;
+    warnings.push(
+      `${origin}: entry ${index} (${describeEntry(entry)}): the private range ${entry.cidr} now vouches only for calls through VPC endpoints of the instance's own VPC (or one on its Transit Gateway); add vpcId or accountId to cover another VPC's endpoints${entry.roleName === undefined ? ', and roleName to cover only the role that needs it' : ''}`,
+    );
+  });
+  return warnings;
 }
 
 /** What an exception is compared with: one call's origin and whose credentials made it. */
@@ -82,12 +116,21 @@ export interface ExceptionSubject {
   /** Present when the call came through a VPC endpoint. */
   readonly vpcEndpointId?: string;
   readonly vpcEndpointAccountId?: string;
-  /** Whether the endpoint (if any) belongs to a trusted account: private CIDRs mean nothing otherwise. */
+  /** The endpoint's VPC, when the instance's (or its account's) network knows the endpoint. */
+  readonly vpcEndpointVpcId?: string;
+  /**
+   * The endpoint is one of the instance's own: in its VPC, or in a trusted VPC on its Transit Gateway
+   * (for an instance the inventory does not know, one of its account's known endpoints).
+   */
+  readonly endpointOwn?: boolean;
+  /** Whether the endpoint (if any) belongs to a trusted account: a public CIDR means nothing otherwise. */
   readonly endpointTrusted: boolean;
   readonly accountId: string;
   readonly roleName: string;
   readonly instanceId: string;
   readonly subnetId?: string;
+  /** The instance's VPC, when its network is known. */
+  readonly vpcId?: string;
 }
 
 export class ExceptionList {
@@ -101,28 +144,24 @@ export class ExceptionList {
     }));
   }
 
-  /** The first live exception that covers the subject, if any. */
+  /** The first live exception that covers the subject, if any: every matcher of an entry must hold. */
   match(subject: ExceptionSubject, now: number): CredentialException | undefined {
     const address = subject.sourceIp === undefined ? undefined : parseAddress(subject.sourceIp);
     for (const { entry, cidr, expiresAt } of this.compiled) {
       if (expiresAt <= now) continue;
-      if (cidr !== undefined) {
-        // Private ranges overlap between accounts: an attacker's own VPC can reuse our 10.0.0.0/8. A
-        // CIDR only vouches for calls through an endpoint we trust, or from a public address.
-        if (address === undefined) continue;
-        if (subject.vpcEndpointId !== undefined && !subject.endpointTrusted) continue;
-        if (cidrContains(cidr, address)) return entry;
-      } else if (entry.vpcEndpointId !== undefined) {
-        if (entry.vpcEndpointId === subject.vpcEndpointId) return entry;
-      } else if (entry.accountId !== undefined) {
-        if (entry.accountId === subject.accountId) return entry;
-      } else if (entry.roleName !== undefined) {
-        if (entry.roleName === subject.roleName) return entry;
-      } else if (entry.instanceId !== undefined) {
-        if (entry.instanceId === subject.instanceId) return entry;
-      } else if (entry.subnetId !== undefined) {
-        if (entry.subnetId === subject.subnetId) return entry;
-      }
+      if (cidr !== undefined && !cidrHolds(entry, cidr, address, subject)) continue;
+      if (entry.vpcEndpointId !== undefined && entry.vpcEndpointId !== subject.vpcEndpointId) continue;
+      if (entry.accountId !== undefined && entry.accountId !== subject.accountId) continue;
+      if (entry.roleName !== undefined && entry.roleName !== subject.roleName) continue;
+      if (entry.instanceId !== undefined && entry.instanceId !== subject.instanceId) continue;
+      if (entry.subnetId !== undefined && entry.subnetId !== subject.subnetId) continue;
+      if (
+        entry.vpcId !== undefined &&
+        entry.vpcId !== subject.vpcId &&
+        entry.vpcId !== subject.vpcEndpointVpcId
+      )
+        continue;
+      return entry;
     }
     return undefined;
   }
@@ -133,4 +172,24 @@ export class ExceptionList {
     for (const { expiresAt } of this.compiled) if (expiresAt > now && expiresAt < next) next = expiresAt;
     return next;
   }
+}
+
+/**
+ * Private ranges overlap between VPCs and accounts: an attacker's own VPC can reuse our 10.0.0.0/16. A
+ * private CIDR therefore holds only for calls through an endpoint of the instance's own VPC, or of the
+ * VPC or account named with it; a public CIDR for calls from that address (not through an endpoint of
+ * an account we do not trust).
+ */
+function cidrHolds(
+  entry: CredentialException,
+  cidr: ParsedCidr,
+  address: ParsedAddress | undefined,
+  subject: ExceptionSubject,
+): boolean {
+  if (address === undefined || !cidrContains(cidr, address)) return false;
+  if (isPublicAddress(cidr[0])) return subject.vpcEndpointId === undefined || subject.endpointTrusted;
+  if (subject.vpcEndpointId === undefined) return false;
+  if (subject.endpointOwn === true) return true;
+  if (entry.vpcId !== undefined && subject.vpcEndpointVpcId === entry.vpcId) return true;
+  return entry.accountId !== undefined && subject.vpcEndpointAccountId === entry.accountId;
 }

@@ -1,5 +1,5 @@
 import type { FindingDetail } from '../contracts/finding-event';
-import type { InstanceNetwork } from './instance-network';
+import type { AccountNetwork, InstanceNetwork } from './instance-network';
 import type { Origin } from './origin';
 
 /** What the detector remembers about one access key (one credential session). */
@@ -59,7 +59,11 @@ export interface DetectorStore {
 
 export type NetworkLookup =
   | { readonly status: 'found'; readonly network: InstanceNetwork }
-  | { readonly status: 'unknown' }
+  /**
+   * Not known. `accountNetwork`: what the inventory knows of the instance's account in its region, to
+   * judge an instance launched after the inventory was taken before its first origin becomes its baseline.
+   */
+  | { readonly status: 'unknown'; readonly accountNetwork?: AccountNetwork }
   /** The lookup itself failed: the detector falls back to first-seen and says so in the finding. */
   | { readonly status: 'failed'; readonly reason: string };
 

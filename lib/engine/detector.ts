@@ -19,7 +19,8 @@ import {
   type SessionState,
   type StoredFinding,
 } from './detector-store';
-import { NetworkMatcher } from './instance-network';
+import { AccountNetworkMatcher, NetworkMatcher } from './instance-network';
+import { hasInstanceCredentialProof } from './instance-proof';
 import { describeOrigin, originOf, pairKeyOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
@@ -87,6 +88,8 @@ interface NetworkEntry {
   readonly fetchedAt: number;
   readonly validUntil: number;
   readonly matcher?: NetworkMatcher;
+  /** Without the instance's network: its account's known networks (an instance launched after the inventory). */
+  readonly accountMatcher?: AccountNetworkMatcher;
   /** Why no network is known, when a lookup failed. */
   readonly note?: string;
 }
@@ -249,7 +252,16 @@ export class Detector {
           validUntil: now + Math.min(ttl, FAILED_LOOKUP_RETRY_MS),
           note: lookup.reason,
         });
-      } else this.networks.set(instanceId, { fetchedAt: now, validUntil: now + ttl });
+      } else {
+        const accountNetwork = lookup?.status === 'unknown' ? lookup.accountNetwork : undefined;
+        this.networks.set(instanceId, {
+          fetchedAt: now,
+          validUntil: now + ttl,
+          ...(accountNetwork !== undefined
+            ? { accountMatcher: new AccountNetworkMatcher(accountNetwork) }
+            : {}),
+        });
+      }
     }
   }
 
@@ -277,6 +289,7 @@ export class Detector {
         use,
         origin,
         ...(network.matcher !== undefined ? { network: network.matcher } : {}),
+        ...(network.accountMatcher !== undefined ? { accountNetwork: network.accountMatcher } : {}),
         trustedAccounts: this.trustedAccounts,
         exceptions: this.exceptions,
         now,
@@ -316,18 +329,27 @@ export class Detector {
         session = { ...stored, baselines: { ...stored.baselines, ...session.baselines } };
     }
 
-    const findingId = findingIdOf(pairKeyOf(use.accessKeyId, use.sourceIp, use.vpcEndpointId));
+    // Only keys EC2 delivered are instance credentials; a session merely named `i-…` gets its own,
+    // lower finding (its own findingId space) that the responder never acts on.
+    const proven = hasInstanceCredentialProof(use, session);
+    const pairKey = pairKeyOf(use.accessKeyId, use.sourceIp, use.vpcEndpointId);
+    const findingId = findingIdOf(proven ? pairKey : `named-like-instance|${pairKey}`);
     const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
     const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
     const region = session.region ?? network.matcher?.network.region;
-    const severity = verdict.severity;
+    const severity: Severity = proven ? verdict.severity : 'LOW';
+    const reason = proven
+      ? verdict.reason
+      : `Role session ${use.instanceId} of ${use.roleName} is merely named like an instance: no ec2RoleDelivery and no EC2 delivery of key ${use.accessKeyId} was seen, so anyone allowed to assume the role may have chosen the name. ${verdict.reason}`;
     const build = (first: CredentialUse): FindingDetail => ({
       schemaVersion: 1,
       findingId,
-      type: FindingType.UnexpectedOrigin,
+      type: proven ? FindingType.UnexpectedOrigin : FindingType.SessionNamedLikeInstance,
       severity,
       severityScore: SEVERITY_SCORE[severity],
-      title: `Instance credentials of ${first.instanceId} used from ${describeOrigin(origin)}`,
+      title: proven
+        ? `Instance credentials of ${first.instanceId} used from ${describeOrigin(origin)}`
+        : `Role session named like instance ${first.instanceId} used from ${describeOrigin(origin)}`,
       accountId: first.accountId,
       region: region ?? first.region,
       instanceId: first.instanceId,
@@ -345,7 +367,7 @@ export class Detector {
       imdsVersion: first.roleDelivery ?? null,
       keyIssuedAt,
       expected,
-      reason: verdict.reason,
+      reason,
     });
     return { verdict, validUntil, finding: { findingId, build } };
   }
@@ -537,6 +559,7 @@ function expectedNetwork(
     vpcEndpointIds: [...network.vpcEndpointIds],
     firstOrigin: baseline === undefined ? null : describeOrigin(baseline),
     note,
+    route: entry.matcher?.describeEgress() ?? null,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { CredentialUse } from './credential-event';
 import type { CredentialException, ExceptionList } from './credential-exception';
-import type { NetworkMatcher } from './instance-network';
+import type { AccountNetworkMatcher, EndpointPath, NetworkMatcher } from './instance-network';
 import { isPublicAddress, parseAddress } from './ip-address';
 import { describeOrigin, originKey, type Origin } from './origin';
 
@@ -10,7 +10,8 @@ export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 export type ExpectationSource = 'inventory' | 'first-seen';
 
 export type OriginVerdict =
-  | { readonly outcome: 'expected'; readonly basis: ExpectationSource }
+  /** `via`: which part of the network vouched ("egress via tgw-… to NAT gateway nat-… in … of account …"). */
+  | { readonly outcome: 'expected'; readonly basis: ExpectationSource; readonly via?: string }
   | { readonly outcome: 'suppressed'; readonly exception: CredentialException }
   | {
       readonly outcome: 'suspicious';
@@ -26,6 +27,8 @@ export interface VerdictInput {
   readonly origin: Origin;
   /** The instance's network, when inventory or EC2 told us. */
   readonly network?: NetworkMatcher;
+  /** Without the instance's network: what the inventory knows of its account in its region. */
+  readonly accountNetwork?: AccountNetworkMatcher;
   /** The session's first origin of the same kind (address or endpoint), for the first-seen method. */
   readonly baseline?: Origin;
   readonly trustedAccounts: ReadonlySet<string>;
@@ -38,23 +41,31 @@ export interface VerdictInput {
  * known network, then the session's first-seen origin. Pure: everything it needs is passed in.
  */
 export function judgeOrigin(input: VerdictInput): OriginVerdict {
-  const { use, origin, network, trustedAccounts } = input;
+  const { use, origin, network, accountNetwork, trustedAccounts } = input;
   const endpointAccount = origin.kind === 'endpoint' ? origin.vpcEndpointAccountId : undefined;
+  const endpoint: EndpointPath | undefined =
+    origin.kind !== 'endpoint'
+      ? undefined
+      : network !== undefined
+        ? network.endpointPath(origin.vpcEndpointId)
+        : accountNetwork?.endpointPath(origin.vpcEndpointId);
   const endpointTrusted =
     origin.kind === 'endpoint' &&
-    (network?.ownsEndpoint(origin.vpcEndpointId) === true ||
-      (endpointAccount !== undefined && trustedAccounts.has(endpointAccount)));
+    (endpoint !== undefined || (endpointAccount !== undefined && trustedAccounts.has(endpointAccount)));
 
   const exception = input.exceptions.match(
     {
       sourceIp: origin.sourceIp,
       ...(origin.kind === 'endpoint' ? { vpcEndpointId: origin.vpcEndpointId } : {}),
       ...(endpointAccount !== undefined ? { vpcEndpointAccountId: endpointAccount } : {}),
+      ...(endpoint?.vpcId !== undefined ? { vpcEndpointVpcId: endpoint.vpcId } : {}),
+      endpointOwn: endpoint !== undefined,
       endpointTrusted,
       accountId: use.accountId,
       roleName: use.roleName,
       instanceId: use.instanceId,
       ...(network?.network.subnetId !== undefined ? { subnetId: network.network.subnetId } : {}),
+      ...(network?.network.vpcId !== undefined ? { vpcId: network.network.vpcId } : {}),
     },
     input.now,
   );
@@ -62,14 +73,18 @@ export function judgeOrigin(input: VerdictInput): OriginVerdict {
 
   const who = `Credentials of ${use.instanceId} (role ${use.roleName})`;
   if (origin.kind === 'endpoint') {
-    if (network?.ownsEndpoint(origin.vpcEndpointId)) {
-      if (network.ownsPrivateAddress(origin.sourceIp)) return { outcome: 'expected', basis: 'inventory' };
-      return suspicious(
-        'MEDIUM',
-        `${who} were used from ${origin.sourceIp}, another host in the instance's own VPC (through its endpoint ${origin.vpcEndpointId}).`,
-        'inventory',
-      );
+    if (network !== undefined && endpoint !== undefined) {
+      if (network.ownsPrivateAddress(origin.sourceIp))
+        return { outcome: 'expected', basis: 'inventory', via: endpoint.description };
+      const where =
+        endpoint.vpcId === undefined || endpoint.vpcId === network.network.vpcId
+          ? `another host in the instance's own VPC (through its endpoint ${origin.vpcEndpointId})`
+          : `another host on the instance's network (through ${endpoint.description})`;
+      return suspicious('MEDIUM', `${who} were used from ${origin.sourceIp}, ${where}.`, 'inventory');
     }
+    // An endpoint the account's known networks hold (its own VPCs, or central ones on its Transit
+    // Gateway): the owner says nothing against it; the key's first origin decides.
+    if (network === undefined && endpoint !== undefined) return judgeAgainstBaseline(input, who);
     const foreign = judgeEndpointOwner(origin, use, trustedAccounts, who);
     if (foreign !== undefined) return foreign;
     if (network !== undefined) {
@@ -85,18 +100,40 @@ export function judgeOrigin(input: VerdictInput): OriginVerdict {
   }
 
   if (network !== undefined) {
-    if (network.ownsAddress(origin.sourceIp)) return { outcome: 'expected', basis: 'inventory' };
+    const via = network.vouchingPath(origin.sourceIp);
+    if (via !== undefined) return { outcome: 'expected', basis: 'inventory', via };
     return isPublic(origin.sourceIp)
       ? suspicious(
           'HIGH',
-          `${who} were used from ${origin.sourceIp}, a public address that is neither the instance's nor a NAT gateway of its VPC.`,
+          `${who} were used from ${origin.sourceIp}, a public address that is neither the instance's nor its egress (expected ${network.describeEgress()}).`,
           'inventory',
         )
       : suspicious(
           'MEDIUM',
-          `${who} were used from private address ${origin.sourceIp}, which is not the instance's, without a VPC endpoint of its VPC.`,
+          `${who} were used from private address ${origin.sourceIp}, which is not the instance's, without a VPC endpoint it reaches.`,
           'inventory',
         );
+  }
+  if (accountNetwork !== undefined) {
+    const { accountId, region, publicSubnets } = accountNetwork.network;
+    const via = accountNetwork.vouchingPath(origin.sourceIp);
+    if (via !== undefined) {
+      return {
+        outcome: 'expected',
+        basis: 'inventory',
+        via: `${via}, a known network of account ${accountId} in ${region}`,
+      };
+    }
+    // A public IPv4 address none of the account's networks sends from is blamed whoever used the key
+    // first: a thief first must not become the baseline. A new instance in a public subnet may have a
+    // fresh address of its own, hence MEDIUM there. IPv6 addresses are per instance: first-seen decides.
+    if (isPublic(origin.sourceIp) && !origin.sourceIp.includes(':')) {
+      return suspicious(
+        publicSubnets ? 'MEDIUM' : 'HIGH',
+        `${who}, an instance the inventory does not know, were used from ${origin.sourceIp}, a public address that none of account ${accountId}'s known networks in ${region} sends from (${accountNetwork.size} known egress addresses${publicSubnets ? '; some subnets route to an internet gateway, so it may be a new public address of the instance' : ''}).`,
+        'inventory',
+      );
+    }
   }
   return judgeAgainstBaseline(input, who);
 }

@@ -2,19 +2,28 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../engine/detector-store';
-import type { InstanceNetwork } from '../engine/instance-network';
+import type { AccountNetwork, InstanceNetwork } from '../engine/instance-network';
 import {
   DescribeInstancesOutputSchema,
   DescribeNatGatewaysOutputSchema,
   DescribeVpcEndpointsOutputSchema,
+  DescribeRouteTablesOutputSchema,
+  DescribeTransitGatewayAttachmentsOutputSchema,
   INVENTORY_COMMANDS,
+  type DescribeRouteTablesOutput,
+  type DescribeTransitGatewayAttachmentsOutput,
   type DescribeInstancesOutput,
   type DescribeNatGatewaysOutput,
   type DescribeVpcEndpointsOutput,
   type InventoryDocuments,
   type InventoryKind,
 } from './ec2-inventory-schema';
-import { buildInstanceNetworks, ownerAccountsOf } from './instance-networks';
+import {
+  accountNetworkKey,
+  buildAccountNetworks,
+  buildInstanceNetworks,
+  ownerAccountsOf,
+} from './instance-networks';
 
 /** An inventory file that is not JSON, or not what the AWS CLI prints for its command. */
 export class InvalidInventoryError extends Error {
@@ -27,7 +36,7 @@ export class InvalidInventoryError extends Error {
   }
 }
 
-/** The directory is missing, or holds none of the three exports: a typo in `--inventory` must not pass. */
+/** The directory is missing, or holds none of the exports: a typo in `--inventory` must not pass. */
 export class InventoryNotFoundError extends Error {
   constructor(
     readonly directory: string,
@@ -44,6 +53,8 @@ export interface InventorySummary {
   readonly instances: number;
   readonly natGateways: number;
   readonly vpcEndpoints: number;
+  readonly routeTables: number;
+  readonly transitGatewayAttachments: number;
 }
 
 /** Which export a file holds, from its name (`describe-instances.json`, `prod-describe-nat-gateways-eu.json`). */
@@ -56,31 +67,28 @@ export function inventoryKindOf(fileName: string): InventoryKind | undefined {
   return undefined;
 }
 
-export function parseInventoryDocument(
-  kind: 'instances',
+/** The document each kind of export holds. */
+export interface InventoryDocumentOf {
+  readonly instances: DescribeInstancesOutput;
+  readonly natGateways: DescribeNatGatewaysOutput;
+  readonly vpcEndpoints: DescribeVpcEndpointsOutput;
+  readonly routeTables: DescribeRouteTablesOutput;
+  readonly transitGatewayAttachments: DescribeTransitGatewayAttachmentsOutput;
+}
+
+const SCHEMAS: { readonly [K in InventoryKind]: z.ZodType<InventoryDocumentOf[K]> } = {
+  instances: DescribeInstancesOutputSchema,
+  natGateways: DescribeNatGatewaysOutputSchema,
+  vpcEndpoints: DescribeVpcEndpointsOutputSchema,
+  routeTables: DescribeRouteTablesOutputSchema,
+  transitGatewayAttachments: DescribeTransitGatewayAttachmentsOutputSchema,
+};
+
+export function parseInventoryDocument<K extends InventoryKind>(
+  kind: K,
   text: string,
   fileName: string,
-): DescribeInstancesOutput;
-export function parseInventoryDocument(
-  kind: 'natGateways',
-  text: string,
-  fileName: string,
-): DescribeNatGatewaysOutput;
-export function parseInventoryDocument(
-  kind: 'vpcEndpoints',
-  text: string,
-  fileName: string,
-): DescribeVpcEndpointsOutput;
-export function parseInventoryDocument(
-  kind: InventoryKind,
-  text: string,
-  fileName: string,
-): DescribeInstancesOutput | DescribeNatGatewaysOutput | DescribeVpcEndpointsOutput;
-export function parseInventoryDocument(
-  kind: InventoryKind,
-  text: string,
-  fileName: string,
-): DescribeInstancesOutput | DescribeNatGatewaysOutput | DescribeVpcEndpointsOutput {
+): InventoryDocumentOf[K] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -90,7 +98,7 @@ export function parseInventoryDocument(
       `invalid JSON (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const schema = SCHEMAS[kind];
+  const schema: z.ZodType<InventoryDocumentOf[K]> = SCHEMAS[kind];
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues
@@ -105,15 +113,6 @@ export function parseInventoryDocument(
   return parsed.data;
 }
 
-const SCHEMAS: Record<
-  InventoryKind,
-  z.ZodType<DescribeInstancesOutput | DescribeNatGatewaysOutput | DescribeVpcEndpointsOutput>
-> = {
-  instances: DescribeInstancesOutputSchema,
-  natGateways: DescribeNatGatewaysOutputSchema,
-  vpcEndpoints: DescribeVpcEndpointsOutputSchema,
-};
-
 /** Reads every export under `dir`, at any depth (one folder per account and region is the usual layout). */
 export async function readInventoryDocuments(
   dir: string,
@@ -127,18 +126,36 @@ export async function readInventoryDocuments(
       `cannot be read (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const instances: DescribeInstancesOutput[] = [];
-  const natGateways: DescribeNatGatewaysOutput[] = [];
-  const vpcEndpoints: DescribeVpcEndpointsOutput[] = [];
+  const documents = {
+    instances: [] as DescribeInstancesOutput[],
+    natGateways: [] as DescribeNatGatewaysOutput[],
+    vpcEndpoints: [] as DescribeVpcEndpointsOutput[],
+    routeTables: [] as DescribeRouteTablesOutput[],
+    transitGatewayAttachments: [] as DescribeTransitGatewayAttachmentsOutput[],
+  };
   let count = 0;
   for (const file of files) {
     const kind = inventoryKindOf(file);
     if (kind === undefined) continue;
     count++;
     const text = await readFile(file, 'utf8');
-    if (kind === 'instances') instances.push(parseInventoryDocument(kind, text, file));
-    else if (kind === 'natGateways') natGateways.push(parseInventoryDocument(kind, text, file));
-    else vpcEndpoints.push(parseInventoryDocument(kind, text, file));
+    switch (kind) {
+      case 'instances':
+        documents.instances.push(parseInventoryDocument(kind, text, file));
+        break;
+      case 'natGateways':
+        documents.natGateways.push(parseInventoryDocument(kind, text, file));
+        break;
+      case 'vpcEndpoints':
+        documents.vpcEndpoints.push(parseInventoryDocument(kind, text, file));
+        break;
+      case 'routeTables':
+        documents.routeTables.push(parseInventoryDocument(kind, text, file));
+        break;
+      case 'transitGatewayAttachments':
+        documents.transitGatewayAttachments.push(parseInventoryDocument(kind, text, file));
+        break;
+    }
   }
   if (count === 0) {
     throw new InventoryNotFoundError(
@@ -146,7 +163,7 @@ export async function readInventoryDocuments(
       `no inventory found: expected JSON files named after ${Object.values(INVENTORY_COMMANDS).join(', ')} (the output of "aws ec2 describe-… > file.json")`,
     );
   }
-  return { documents: { instances, natGateways, vpcEndpoints }, files: count };
+  return { documents, files: count };
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -165,9 +182,11 @@ export class InventoryDirectory implements NetworkDirectory {
   readonly ownerAccounts: ReadonlySet<string>;
   readonly summary: InventorySummary;
   private readonly networks: ReadonlyMap<string, InstanceNetwork>;
+  private readonly accountNetworks: ReadonlyMap<string, AccountNetwork>;
 
   private constructor(documents: InventoryDocuments, files: number) {
     this.networks = buildInstanceNetworks(documents);
+    this.accountNetworks = buildAccountNetworks(documents, this.networks);
     this.ownerAccounts = ownerAccountsOf(documents);
     this.summary = {
       files,
@@ -175,6 +194,14 @@ export class InventoryDirectory implements NetworkDirectory {
       instances: this.networks.size,
       natGateways: documents.natGateways.reduce((sum, document) => sum + document.NatGateways.length, 0),
       vpcEndpoints: documents.vpcEndpoints.reduce((sum, document) => sum + document.VpcEndpoints.length, 0),
+      routeTables: (documents.routeTables ?? []).reduce(
+        (sum, document) => sum + document.RouteTables.length,
+        0,
+      ),
+      transitGatewayAttachments: (documents.transitGatewayAttachments ?? []).reduce(
+        (sum, document) => sum + document.TransitGatewayAttachments.length,
+        0,
+      ),
     };
   }
 
@@ -185,6 +212,23 @@ export class InventoryDirectory implements NetworkDirectory {
 
   static fromDocuments(documents: InventoryDocuments): InventoryDirectory {
     return new InventoryDirectory(documents, 0);
+  }
+
+  /**
+   * The account's known networks in the instance's region; when the region is not known (EC2's delivery
+   * was not seen, and calls go to any region), in every region the inventory holds for the account.
+   */
+  accountNetworkOf(accountId: string, region: string | undefined): AccountNetwork | undefined {
+    if (region !== undefined) return this.accountNetworks.get(accountNetworkKey(accountId, region));
+    const all = [...this.accountNetworks.values()].filter((network) => network.accountId === accountId);
+    if (all.length === 0) return undefined;
+    return {
+      accountId,
+      region: all.map((network) => network.region).join(', '),
+      egress: all.flatMap((network) => network.egress),
+      endpoints: all.flatMap((network) => network.endpoints),
+      publicSubnets: all.some((network) => network.publicSubnets),
+    };
   }
 
   network(instanceId: string): InstanceNetwork | undefined {
@@ -198,9 +242,16 @@ export class InventoryDirectory implements NetworkDirectory {
       // The role of an instance profile lives in the instance's account: another account's answer is
       // about some other instance, and using it could vouch for a thief's address.
       const sameAccount = network?.accountId === undefined || network.accountId === request.accountId;
+      if (network !== undefined && sameAccount) {
+        answers.set(request.instanceId, { status: 'found', network });
+        continue;
+      }
+      // Launched after the inventory was taken (or never exported): its account's known networks in its
+      // region still tell a thief's fresh address from the account's own egress.
+      const accountNetwork = this.accountNetworkOf(request.accountId, request.region);
       answers.set(
         request.instanceId,
-        network !== undefined && sameAccount ? { status: 'found', network } : { status: 'unknown' },
+        accountNetwork === undefined ? { status: 'unknown' } : { status: 'unknown', accountNetwork },
       );
     }
     return Promise.resolve(answers);

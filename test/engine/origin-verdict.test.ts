@@ -48,7 +48,7 @@ describe('judgeOrigin against the instance network (inventory)', () => {
       { sourceIp: '10.0.64.3', vpcEndpointId: 'vpce-0s3' },
     ],
   ])('expects %s', (_name, call) => {
-    expect(judge(call)).toEqual({ outcome: 'expected', basis: 'inventory' });
+    expect(judge(call)).toEqual({ outcome: 'expected', basis: 'inventory', via: expect.any(String) });
   });
 
   it('flags an unknown public address as HIGH', () => {

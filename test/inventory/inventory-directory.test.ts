@@ -32,6 +32,8 @@ describe('InventoryDirectory.load', () => {
       instances: 4,
       natGateways: 4,
       vpcEndpoints: 4,
+      routeTables: 0,
+      transitGatewayAttachments: 0,
     });
     expect([...inventory.ownerAccounts].sort()).toEqual(['111111111111', '222222222222', '333333333333']);
     expect(inventory.network('i-0eu00000000000001')).toMatchObject({
@@ -57,7 +59,11 @@ describe('InventoryDirectory.load', () => {
       network: { instanceId: 'i-0598c7d356eba48d7', accountId: '111111111111', source: 'inventory' },
     });
     expect(answers.get('i-0eu00000000000001')).toEqual({ status: 'unknown' });
-    expect(answers.get('i-0000000000000dead')).toEqual({ status: 'unknown' });
+    // Unknown instance of a known account: its account's known networks come along.
+    expect(answers.get('i-0000000000000dead')).toMatchObject({
+      status: 'unknown',
+      accountNetwork: { accountId: '111111111111', region: 'us-east-1' },
+    });
   });
 
   it('names the file and the problem when a file is not JSON', async () => {
