@@ -10,7 +10,21 @@
  * with `--containers C` the batches are dealt round-robin to C independent warm containers sharing the
  * table, which is what Lambda concurrency does to the caches.
  */
-import { EC2Client, type Instance, type NatGateway, type VpcEndpoint } from '@aws-sdk/client-ec2';
+import { EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesOutputSchema,
+  DescribeNatGatewaysOutputSchema,
+  DescribeRouteTablesOutputSchema,
+  DescribeTransitGatewayAttachmentsOutputSchema,
+  DescribeVpcEndpointsOutputSchema,
+} from '../lib/inventory/ec2-inventory-schema';
+import { routingFactsOf } from '../lib/inventory/instance-networks';
+import type {
+  AttachmentFact,
+  EndpointFact,
+  NatGatewayFact,
+  RouteFact,
+} from '../lib/inventory/routed-network';
 import { parseArgs } from 'node:util';
 import { NETWORK_REFRESH_MS } from '../lib/detector/detector-runtime';
 import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
@@ -59,32 +73,54 @@ class InventoryGateway extends Ec2NetworkGateway {
     return Promise.resolve(instances.filter((i) => i.InstanceId !== undefined && wanted.has(i.InstanceId)));
   }
 
-  override natGatewayIps(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byVpc = new Map<string, string[]>();
-    for (const doc of this.documents('describe-nat-gateways')) {
-      for (const nat of doc['NatGateways'] as NatGateway[]) {
-        if (nat.VpcId === undefined || !vpcIds.includes(nat.VpcId)) continue;
-        const ips = (nat.NatGatewayAddresses ?? []).flatMap((a) => (a.PublicIp ? [a.PublicIp] : []));
-        byVpc.set(nat.VpcId, [...(byVpc.get(nat.VpcId) ?? []), ...ips]);
-      }
-    }
-    return Promise.resolve(byVpc);
+  /** The routing facts of this account and region's exports, as the inventory reads them. */
+  private facts() {
+    const of = (command: string) => this.documents(command);
+    return routingFactsOf(
+      {
+        instances: of('describe-instances').map((doc) => DescribeInstancesOutputSchema.parse(doc)),
+        natGateways: of('describe-nat-gateways').map((doc) => DescribeNatGatewaysOutputSchema.parse(doc)),
+        vpcEndpoints: of('describe-vpc-endpoints').map((doc) => DescribeVpcEndpointsOutputSchema.parse(doc)),
+        routeTables: of('describe-route-tables').map((doc) => DescribeRouteTablesOutputSchema.parse(doc)),
+        transitGatewayAttachments: of('describe-transit-gateway-attachments').map((doc) =>
+          DescribeTransitGatewayAttachmentsOutputSchema.parse(doc),
+        ),
+      },
+      new Set(),
+    );
   }
 
-  override vpcEndpointIds(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byVpc = new Map<string, string[]>();
-    for (const doc of this.documents('describe-vpc-endpoints')) {
-      for (const endpoint of doc['VpcEndpoints'] as VpcEndpoint[]) {
-        if (
-          endpoint.VpcId === undefined ||
-          endpoint.VpcEndpointId === undefined ||
-          !vpcIds.includes(endpoint.VpcId)
-        )
-          continue;
-        byVpc.set(endpoint.VpcId, [...(byVpc.get(endpoint.VpcId) ?? []), endpoint.VpcEndpointId]);
-      }
+  override natGateways(vpcIds: readonly string[]): Promise<NatGatewayFact[]> {
+    return Promise.resolve(this.facts().natGateways.filter((nat) => vpcIds.includes(nat.vpcId)));
+  }
+
+  override vpcEndpoints(vpcIds: readonly string[]): Promise<EndpointFact[]> {
+    return Promise.resolve(this.facts().endpoints.filter((endpoint) => vpcIds.includes(endpoint.vpcId)));
+  }
+
+  override routeTables(vpcIds: readonly string[]): Promise<RouteFact[]> {
+    return Promise.resolve(this.facts().routeTables.filter((table) => vpcIds.includes(table.vpcId)));
+  }
+
+  override transitGatewayAttachments(
+    by: { readonly vpcIds: readonly string[] } | { readonly transitGatewayIds: readonly string[] },
+  ): Promise<AttachmentFact[]> {
+    return Promise.resolve(
+      this.facts().attachments.filter((attachment) =>
+        'vpcIds' in by
+          ? by.vpcIds.includes(attachment.vpcId)
+          : by.transitGatewayIds.includes(attachment.transitGatewayId),
+      ),
+    );
+  }
+
+  override interfaceInstances(networkInterfaceIds: readonly string[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    for (const instance of this.facts().instances) {
+      for (const eni of instance.networkInterfaceIds)
+        if (networkInterfaceIds.includes(eni)) owners.set(eni, instance.instanceId);
     }
-    return Promise.resolve(byVpc);
+    return Promise.resolve(owners);
   }
 }
 

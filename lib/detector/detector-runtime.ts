@@ -85,6 +85,8 @@ export function createDetectorRuntime(
       ),
     fallbackRegions:
       listOf(env.INSTANCE_REGIONS).length > 0 ? listOf(env.INSTANCE_REGIONS) : [options.region],
+    // The network account among them: central egress and endpoints on a shared Transit Gateway.
+    trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
   });
   const detector = new Detector({
     store,

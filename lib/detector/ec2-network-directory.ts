@@ -2,7 +2,15 @@ import { BoundedMap } from '../engine/bounded-map';
 import type { CredentialEvent } from '../engine/credential-event';
 import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../engine/detector-store';
 import type { CachedNetwork, NetworkCache } from '../state/dynamodb-store';
-import { networkOf, type Ec2NetworkGateway } from './ec2-network-gateway';
+import type {
+  AttachmentFact,
+  EndpointFact,
+  InstanceFact,
+  NatGatewayFact,
+  RouteFact,
+} from '../inventory/routed-network';
+import { RoutingIndex } from '../inventory/routed-network';
+import { instanceFactOf, networkOf, vpcIdsOf, type Ec2NetworkGateway } from './ec2-network-gateway';
 
 export interface Ec2NetworkDirectoryOptions {
   readonly cache: NetworkCache;
@@ -10,9 +18,14 @@ export interface Ec2NetworkDirectoryOptions {
   readonly gatewayFor: (accountId: string, region: string) => Promise<Ec2NetworkGateway>;
   /** Regions to try when neither the delivery nor the calls tell where an instance lives. */
   readonly fallbackRegions: readonly string[];
+  /**
+   * Accounts whose VPCs on a shared Transit Gateway carry egress and host endpoints (the network
+   * account). The instance's own account is always trusted; the member read role must exist in each.
+   */
+  readonly trustedAccounts?: ReadonlySet<string>;
 }
 
-// Each region tried costs three EC2 calls per account; beyond a few the instance is likely gone.
+// Each region tried costs several EC2 calls per account; beyond a few the instance is likely gone.
 const MAX_REGIONS_TRIED = 3;
 
 interface Pending {
@@ -107,32 +120,108 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
     return results;
   }
 
+  /**
+   * The instances' networks as routed. In the instance's account: the instances, their VPCs' route
+   * tables, NAT gateways, endpoints and Transit Gateway attachments, and the NAT instances or appliances
+   * their default routes name. Through a Transit Gateway: in its owner's account (when trusted), the
+   * other VPCs attached to it, and in each trusted owner's account their NAT gateways, egress
+   * instances and endpoints. The same RoutingIndex then decides as it does over inventory files.
+   */
   private async describe(accountId: string, region: string, instanceIds: string[]) {
     const ec2 = await this.options.gatewayFor(accountId, region);
     const instances = await ec2.describeInstances(instanceIds);
-    const vpcIds = [
-      ...new Set(instances.flatMap((instance) => (instance.VpcId === undefined ? [] : [instance.VpcId]))),
-    ];
-    const [nat, endpoints] =
-      vpcIds.length === 0
-        ? [new Map<string, string[]>(), new Map<string, string[]>()]
-        : await Promise.all([ec2.natGatewayIps(vpcIds), ec2.vpcEndpointIds(vpcIds)]);
+    const vpcIds = [...new Set(instances.flatMap(vpcIdsOf))];
+    const trusted = new Set([...(this.options.trustedAccounts ?? []), accountId]);
+    const facts = emptyFacts();
+    if (vpcIds.length > 0) {
+      await this.collectVpcs(ec2, accountId, vpcIds, facts);
+      const own = await ec2.transitGatewayAttachments({ vpcIds });
+      facts.attachments.push(...own);
+      await this.collectTransitPeers(region, own, trusted, facts);
+    }
+    facts.instances.push(...instances.map((instance) => instanceFactOf(instance, accountId)));
+    const routing = new RoutingIndex({ ...facts, trustedAccounts: trusted });
     const networks = new Map<string, ReturnType<typeof networkOf>>();
     for (const instance of instances) {
       if (instance.InstanceId === undefined) continue;
-      const vpcId = instance.VpcId ?? '';
-      networks.set(
-        instance.InstanceId,
-        networkOf(instance, {
-          accountId,
-          region,
-          natGatewayIps: nat.get(vpcId) ?? [],
-          vpcEndpointIds: endpoints.get(vpcId) ?? [],
-        }),
-      );
+      networks.set(instance.InstanceId, networkOf(instance, { accountId, region, routing }));
     }
     return networks;
   }
+
+  /** Route tables, NAT gateways and endpoints of VPCs in one account, and the egress instances routed to. */
+  private async collectVpcs(
+    ec2: Ec2NetworkGateway,
+    accountId: string,
+    vpcIds: readonly string[],
+    facts: MutableFacts,
+  ): Promise<void> {
+    const [routeTables, natGateways, endpoints] = await Promise.all([
+      ec2.routeTables(vpcIds),
+      ec2.natGateways(vpcIds),
+      ec2.vpcEndpoints(vpcIds),
+    ]);
+    facts.routeTables.push(...routeTables);
+    facts.natGateways.push(...natGateways);
+    facts.endpoints.push(...endpoints);
+    const hopInstances = new Set<string>();
+    const hopInterfaces = new Set<string>();
+    for (const table of routeTables) {
+      const target = table.defaultRoute;
+      if (target?.kind !== 'instance') continue;
+      if (target.instanceId !== undefined) hopInstances.add(target.instanceId);
+      else if (target.networkInterfaceId !== undefined) hopInterfaces.add(target.networkInterfaceId);
+    }
+    if (hopInterfaces.size > 0) {
+      for (const instanceId of (await ec2.interfaceInstances([...hopInterfaces])).values())
+        hopInstances.add(instanceId);
+    }
+    if (hopInstances.size > 0) {
+      const hops = await ec2.describeInstances([...hopInstances]);
+      facts.instances.push(...hops.map((instance) => instanceFactOf(instance, accountId)));
+    }
+  }
+
+  private async collectTransitPeers(
+    region: string,
+    own: ReadonlyArray<AttachmentFact & { readonly transitGatewayOwnerId?: string }>,
+    trusted: ReadonlySet<string>,
+    facts: MutableFacts,
+  ): Promise<void> {
+    const byOwner = new Map<string, Set<string>>();
+    for (const attachment of own) {
+      const owner = attachment.transitGatewayOwnerId;
+      // A gateway owned by an account we do not trust: its other VPCs vouch for nothing.
+      if (owner === undefined || !trusted.has(owner)) continue;
+      byOwner.set(owner, (byOwner.get(owner) ?? new Set()).add(attachment.transitGatewayId));
+    }
+    const known = new Set(facts.routeTables.map((table) => table.vpcId));
+    const peersByAccount = new Map<string, Set<string>>();
+    for (const [owner, gateways] of byOwner) {
+      const ec2 = await this.options.gatewayFor(owner, region);
+      for (const peer of await ec2.transitGatewayAttachments({ transitGatewayIds: [...gateways] })) {
+        facts.attachments.push(peer);
+        if (peer.ownerId === undefined || !trusted.has(peer.ownerId) || known.has(peer.vpcId)) continue;
+        peersByAccount.set(peer.ownerId, (peersByAccount.get(peer.ownerId) ?? new Set()).add(peer.vpcId));
+      }
+    }
+    for (const [peerAccount, vpcIds] of peersByAccount) {
+      const ec2 = await this.options.gatewayFor(peerAccount, region);
+      await this.collectVpcs(ec2, peerAccount, [...vpcIds], facts);
+    }
+  }
+}
+
+interface MutableFacts {
+  routeTables: RouteFact[];
+  natGateways: NatGatewayFact[];
+  endpoints: EndpointFact[];
+  attachments: AttachmentFact[];
+  instances: InstanceFact[];
+}
+
+function emptyFacts(): MutableFacts {
+  return { routeTables: [], natGateways: [], endpoints: [], attachments: [], instances: [] };
 }
 
 function toLookup(entry: CachedNetwork): NetworkLookup {

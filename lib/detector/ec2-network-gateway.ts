@@ -1,11 +1,24 @@
 import {
   paginateDescribeInstances,
   paginateDescribeNatGateways,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeRouteTables,
+  paginateDescribeTransitGatewayAttachments,
   paginateDescribeVpcEndpoints,
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { InstanceNetwork } from '../engine/instance-network';
+import { routedFields } from '../inventory/instance-networks';
+import {
+  routeTargetOf,
+  type AttachmentFact,
+  type EndpointFact,
+  type InstanceFact,
+  type NatGatewayFact,
+  type RouteFact,
+  type RoutingIndex,
+} from '../inventory/routed-network';
 
 // EC2 accepts up to 200 values per filter.
 const FILTER_VALUES = 200;
@@ -32,9 +45,9 @@ export class Ec2NetworkGateway {
     return instances;
   }
 
-  /** Public addresses of the NAT gateways in each VPC: where the instance's egress may come from. */
-  async natGatewayIps(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byVpc = new Map<string, string[]>();
+  /** The NAT gateways of the VPCs, with their public addresses. */
+  async natGateways(vpcIds: readonly string[]): Promise<NatGatewayFact[]> {
+    const facts: NatGatewayFact[] = [];
     for (const ids of chunks(vpcIds, FILTER_VALUES)) {
       const pages = paginateDescribeNatGateways(
         { client: this.ec2 },
@@ -42,19 +55,23 @@ export class Ec2NetworkGateway {
       );
       for await (const page of pages) {
         for (const gateway of page.NatGateways ?? []) {
-          if (gateway.VpcId === undefined || gateway.State === 'deleted') continue;
-          const list = byVpc.get(gateway.VpcId) ?? [];
-          for (const address of gateway.NatGatewayAddresses ?? [])
-            if (address.PublicIp) list.push(address.PublicIp);
-          byVpc.set(gateway.VpcId, list);
+          if (gateway.VpcId === undefined || gateway.NatGatewayId === undefined) continue;
+          if (gateway.State === 'deleted' || gateway.State === 'failed') continue;
+          facts.push({
+            natGatewayId: gateway.NatGatewayId,
+            vpcId: gateway.VpcId,
+            publicIps: (gateway.NatGatewayAddresses ?? []).flatMap((address) =>
+              address.PublicIp ? [address.PublicIp] : [],
+            ),
+          });
         }
       }
     }
-    return byVpc;
+    return facts;
   }
 
-  async vpcEndpointIds(vpcIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byVpc = new Map<string, string[]>();
+  async vpcEndpoints(vpcIds: readonly string[]): Promise<EndpointFact[]> {
+    const facts: EndpointFact[] = [];
     for (const ids of chunks(vpcIds, FILTER_VALUES)) {
       const pages = paginateDescribeVpcEndpoints(
         { client: this.ec2 },
@@ -63,12 +80,124 @@ export class Ec2NetworkGateway {
       for await (const page of pages) {
         for (const endpoint of page.VpcEndpoints ?? []) {
           if (endpoint.VpcId === undefined || endpoint.VpcEndpointId === undefined) continue;
-          byVpc.set(endpoint.VpcId, [...(byVpc.get(endpoint.VpcId) ?? []), endpoint.VpcEndpointId]);
+          facts.push({
+            vpcEndpointId: endpoint.VpcEndpointId,
+            vpcId: endpoint.VpcId,
+            ...(endpoint.OwnerId ? { ownerId: endpoint.OwnerId } : {}),
+          });
         }
       }
     }
-    return byVpc;
+    return facts;
   }
+
+  /** The route tables of the VPCs, reduced to their associations and default route. */
+  async routeTables(vpcIds: readonly string[]): Promise<RouteFact[]> {
+    const facts: RouteFact[] = [];
+    for (const ids of chunks(vpcIds, FILTER_VALUES)) {
+      const pages = paginateDescribeRouteTables(
+        { client: this.ec2 },
+        { Filters: [{ Name: 'vpc-id', Values: ids }] },
+      );
+      for await (const page of pages) {
+        for (const table of page.RouteTables ?? []) {
+          if (table.VpcId === undefined) continue;
+          const defaultRoute = (table.Routes ?? []).map(routeTargetOf).find((target) => target !== undefined);
+          facts.push({
+            routeTableId: table.RouteTableId ?? 'rtb-unknown',
+            vpcId: table.VpcId,
+            ...(table.OwnerId ? { ownerId: table.OwnerId } : {}),
+            main: (table.Associations ?? []).some((association) => association.Main === true),
+            subnetIds: (table.Associations ?? []).flatMap((association) =>
+              association.SubnetId ? [association.SubnetId] : [],
+            ),
+            ...(defaultRoute !== undefined ? { defaultRoute } : {}),
+          });
+        }
+      }
+    }
+    return facts;
+  }
+
+  /**
+   * VPC attachments, by attached VPC or by Transit Gateway. A member account sees its own attachments;
+   * the gateway's owner (the network account) sees every attachment to it.
+   */
+  async transitGatewayAttachments(
+    by: { readonly vpcIds: readonly string[] } | { readonly transitGatewayIds: readonly string[] },
+  ): Promise<Array<AttachmentFact & { readonly transitGatewayOwnerId?: string }>> {
+    const [name, values] =
+      'vpcIds' in by ? ['resource-id', by.vpcIds] : ['transit-gateway-id', by.transitGatewayIds];
+    const facts: Array<AttachmentFact & { readonly transitGatewayOwnerId?: string }> = [];
+    for (const ids of chunks(values, FILTER_VALUES)) {
+      const pages = paginateDescribeTransitGatewayAttachments(
+        { client: this.ec2 },
+        {
+          Filters: [
+            { Name: name, Values: ids },
+            { Name: 'resource-type', Values: ['vpc'] },
+          ],
+        },
+      );
+      for await (const page of pages) {
+        for (const attachment of page.TransitGatewayAttachments ?? []) {
+          if (attachment.TransitGatewayId === undefined || attachment.ResourceId === undefined) continue;
+          if (
+            attachment.State === 'deleted' ||
+            attachment.State === 'failed' ||
+            attachment.State === 'rejected'
+          )
+            continue;
+          facts.push({
+            transitGatewayId: attachment.TransitGatewayId,
+            vpcId: attachment.ResourceId,
+            ...(attachment.ResourceOwnerId ? { ownerId: attachment.ResourceOwnerId } : {}),
+            ...(attachment.TransitGatewayOwnerId
+              ? { transitGatewayOwnerId: attachment.TransitGatewayOwnerId }
+              : {}),
+          });
+        }
+      }
+    }
+    return facts;
+  }
+
+  /** The instances the interfaces are attached to (an appliance's route names only its interface). */
+  async interfaceInstances(networkInterfaceIds: readonly string[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    for (const ids of chunks(networkInterfaceIds, FILTER_VALUES)) {
+      const pages = paginateDescribeNetworkInterfaces(
+        { client: this.ec2 },
+        { Filters: [{ Name: 'network-interface-id', Values: ids }] },
+      );
+      for await (const page of pages) {
+        for (const eni of page.NetworkInterfaces ?? []) {
+          if (eni.NetworkInterfaceId && eni.Attachment?.InstanceId)
+            owners.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
+        }
+      }
+    }
+    return owners;
+  }
+}
+
+/** An instance as an egress hop: its interfaces and public addresses. */
+export function instanceFactOf(instance: Instance, accountId: string): InstanceFact {
+  const publicIps = new Set<string>();
+  if (instance.PublicIpAddress) publicIps.add(instance.PublicIpAddress);
+  for (const eni of instance.NetworkInterfaces ?? []) {
+    if (eni.Association?.PublicIp) publicIps.add(eni.Association.PublicIp);
+    for (const address of eni.PrivateIpAddresses ?? [])
+      if (address.Association?.PublicIp) publicIps.add(address.Association.PublicIp);
+  }
+  return {
+    instanceId: instance.InstanceId ?? '',
+    accountId,
+    networkInterfaceIds: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
+      eni.NetworkInterfaceId ? [eni.NetworkInterfaceId] : [],
+    ),
+    publicIps: [...publicIps],
+  };
 }
 
 /** One instance's network from EC2's description of it and of its VPC. */
@@ -77,8 +206,7 @@ export function networkOf(
   context: {
     accountId: string;
     region: string;
-    natGatewayIps: readonly string[];
-    vpcEndpointIds: readonly string[];
+    routing: RoutingIndex;
   },
 ): InstanceNetwork {
   const interfaces = instance.NetworkInterfaces ?? [];
@@ -109,10 +237,16 @@ export function networkOf(
     publicIps: [...publicIps],
     ipv6Addresses: [...ipv6Addresses],
     prefixes: [...prefixes],
-    natGatewayIps: [...context.natGatewayIps],
-    vpcEndpointIds: [...context.vpcEndpointIds],
+    ...routedFields(context.routing, vpcIdsOf(instance), instance.VpcId, instance.SubnetId),
     source: 'ec2',
   };
+}
+
+export function vpcIdsOf(instance: Instance): string[] {
+  const ids = new Set<string>();
+  if (instance.VpcId) ids.add(instance.VpcId);
+  for (const eni of instance.NetworkInterfaces ?? []) if (eni.VpcId) ids.add(eni.VpcId);
+  return [...ids];
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -86,6 +86,19 @@ const InstanceNetworkSchema = z.object({
   natGatewayIps: z.array(z.string()),
   vpcEndpointIds: z.array(z.string()),
   source: z.enum(['inventory', 'ec2']),
+  // The network as routed (absent in items cached before routes were read).
+  route: z.string().optional(),
+  egress: z.array(z.object({ description: z.string(), addresses: z.array(z.string()) })).optional(),
+  endpoints: z
+    .array(
+      z.object({
+        vpcEndpointId: z.string(),
+        vpcId: z.string().optional(),
+        ownerId: z.string().optional(),
+        description: z.string(),
+      }),
+    )
+    .optional(),
 });
 
 const NetworkItemSchema = z.union([
