@@ -135,7 +135,7 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
     const facts = emptyFacts();
     if (vpcIds.length > 0) {
       await this.collectVpcs(ec2, accountId, vpcIds, facts);
-      const own = await ec2.transitGatewayAttachments({ vpcIds });
+      const own = await withoutPermission(ec2.transitGatewayAttachments({ vpcIds }), []);
       facts.attachments.push(...own);
       await this.collectTransitPeers(region, own, trusted, facts);
     }
@@ -157,7 +157,7 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
     facts: MutableFacts,
   ): Promise<void> {
     const [routeTables, natGateways, endpoints] = await Promise.all([
-      ec2.routeTables(vpcIds),
+      withoutPermission(ec2.routeTables(vpcIds), []),
       ec2.natGateways(vpcIds),
       ec2.vpcEndpoints(vpcIds),
     ]);
@@ -199,7 +199,11 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
     const peersByAccount = new Map<string, Set<string>>();
     for (const [owner, gateways] of byOwner) {
       const ec2 = await this.options.gatewayFor(owner, region);
-      for (const peer of await ec2.transitGatewayAttachments({ transitGatewayIds: [...gateways] })) {
+      const peers = await withoutPermission(
+        ec2.transitGatewayAttachments({ transitGatewayIds: [...gateways] }),
+        [],
+      );
+      for (const peer of peers) {
         facts.attachments.push(peer);
         if (peer.ownerId === undefined || !trusted.has(peer.ownerId) || known.has(peer.vpcId)) continue;
         peersByAccount.set(peer.ownerId, (peersByAccount.get(peer.ownerId) ?? new Set()).add(peer.vpcId));
@@ -209,6 +213,21 @@ export class Ec2NetworkDirectory implements NetworkDirectory {
       const ec2 = await this.options.gatewayFor(peerAccount, region);
       await this.collectVpcs(ec2, peerAccount, [...vpcIds], facts);
     }
+  }
+}
+
+/**
+ * A member read role deployed before routes were read lacks `ec2:DescribeRouteTables` and
+ * `ec2:DescribeTransitGatewayAttachments`: judge that account as before (every NAT gateway of the VPC)
+ * rather than fail its lookups until the stack is updated. Any other error still fails the lookup.
+ */
+async function withoutPermission<T>(call: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    if (name === 'UnauthorizedOperation' || name.startsWith('AccessDenied')) return fallback;
+    throw error;
   }
 }
 

@@ -47,6 +47,9 @@ export class MemberStack extends Stack {
                 'ec2:DescribeNetworkInterfaces',
                 'ec2:DescribeNatGateways',
                 'ec2:DescribeVpcEndpoints',
+                // The network as routed: a subnet's default route, and the VPCs on its Transit Gateway.
+                'ec2:DescribeRouteTables',
+                'ec2:DescribeTransitGatewayAttachments',
               ],
               resources: ['*'],
             }),

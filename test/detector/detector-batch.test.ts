@@ -6,6 +6,8 @@ import {
 import {
   DescribeInstancesCommand,
   DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeTransitGatewayAttachmentsCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -199,6 +201,8 @@ describe('processDetectorBatch', () => {
     });
     ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
     ec2Mock.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
+    ec2Mock.on(DescribeTransitGatewayAttachmentsCommand).resolves({ TransitGatewayAttachments: [] });
     eventsMock.on(PutEventsCommand).callsFake((input: { Entries?: unknown[] }) => ({
       FailedEntryCount: 0,
       Entries: (input.Entries ?? []).map((_, index) => ({ EventId: `e-${index}` })),

@@ -53,7 +53,7 @@ describe('member stack', () => {
     ]);
   });
 
-  it('read role: four EC2 Describe calls and nothing else', () => {
+  it('read role: six EC2 Describe calls (routes and Transit Gateway attachments included) and nothing else', () => {
     expect(statements('ReadRole')).toEqual([
       {
         Sid: 'DescribeInstanceNetworks',
@@ -63,6 +63,8 @@ describe('member stack', () => {
           'ec2:DescribeNetworkInterfaces',
           'ec2:DescribeNatGateways',
           'ec2:DescribeVpcEndpoints',
+          'ec2:DescribeRouteTables',
+          'ec2:DescribeTransitGatewayAttachments',
         ],
         Resource: '*',
       },
