@@ -136,7 +136,14 @@ export interface ExceptionSubject {
 export class ExceptionList {
   private readonly compiled;
 
-  constructor(readonly entries: readonly CredentialException[]) {
+  /**
+   * `endpointVpcs`: the VPC of every endpoint an inventory holds, so that a private CIDR tied to a
+   * `vpcId` can vouch for that VPC's endpoints even when the instance's own network does not reach them.
+   */
+  constructor(
+    readonly entries: readonly CredentialException[],
+    private readonly endpointVpcs: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.compiled = entries.map((entry) => ({
       entry,
       cidr: entry.cidr === undefined ? undefined : parseCidr(entry.cidr),
@@ -147,6 +154,10 @@ export class ExceptionList {
   /** The first live exception that covers the subject, if any: every matcher of an entry must hold. */
   match(subject: ExceptionSubject, now: number): CredentialException | undefined {
     const address = subject.sourceIp === undefined ? undefined : parseAddress(subject.sourceIp);
+    if (subject.vpcEndpointVpcId === undefined && subject.vpcEndpointId !== undefined) {
+      const vpcId = this.endpointVpcs.get(subject.vpcEndpointId);
+      if (vpcId !== undefined) subject = { ...subject, vpcEndpointVpcId: vpcId };
+    }
     for (const { entry, cidr, expiresAt } of this.compiled) {
       if (expiresAt <= now) continue;
       if (cidr !== undefined && !cidrHolds(entry, cidr, address, subject)) continue;

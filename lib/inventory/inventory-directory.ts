@@ -181,6 +181,8 @@ async function listFiles(dir: string): Promise<string[]> {
 export class InventoryDirectory implements NetworkDirectory {
   readonly ownerAccounts: ReadonlySet<string>;
   readonly summary: InventorySummary;
+  /** The VPC of every endpoint in the inventory, for exceptions that tie a private range to a `vpcId`. */
+  readonly endpointVpcs: ReadonlyMap<string, string>;
   private readonly networks: ReadonlyMap<string, InstanceNetwork>;
   private readonly accountNetworks: ReadonlyMap<string, AccountNetwork>;
 
@@ -188,6 +190,13 @@ export class InventoryDirectory implements NetworkDirectory {
     this.networks = buildInstanceNetworks(documents);
     this.accountNetworks = buildAccountNetworks(documents, this.networks);
     this.ownerAccounts = ownerAccountsOf(documents);
+    this.endpointVpcs = new Map(
+      documents.vpcEndpoints.flatMap((document) =>
+        document.VpcEndpoints.flatMap((endpoint) =>
+          endpoint.VpcId === undefined ? [] : [[endpoint.VpcEndpointId, endpoint.VpcId] as const],
+        ),
+      ),
+    );
     this.summary = {
       files,
       accounts: this.ownerAccounts.size,

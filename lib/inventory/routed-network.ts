@@ -151,7 +151,7 @@ export class RoutingIndex {
       return { routed: false, internet: false, egress: this.vpcNatEgress(vpcId, `of its VPC ${vpcId}`) };
     }
     const table = this.tableOf(vpcId, subnetId);
-    const where = subnetId === undefined ? `VPC ${vpcId}` : `subnet ${subnetId}`;
+    const where = subnetId ?? vpcId;
     const target = table?.defaultRoute;
     if (table === undefined || target === undefined) {
       return { routed: true, internet: false, route: `${where} has no default route`, egress: [] };
@@ -238,10 +238,11 @@ export class RoutingIndex {
         ? undefined
         : this.instancesByInterface.get(target.networkInterfaceId));
     if (instance === undefined) return [];
+    // EC2 lists both ids on a route to an instance; a route to an interface alone is an appliance's.
     const via =
-      target.networkInterfaceId === undefined
+      target.instanceId !== undefined
         ? `NAT instance ${instance.instanceId}`
-        : `appliance interface ${target.networkInterfaceId} of ${instance.instanceId}`;
+        : `appliance interface ${target.networkInterfaceId ?? ''} of ${instance.instanceId}`;
     return [{ description: `egress via ${hop}${via}${suffix}`, addresses: instance.publicIps }];
   }
 
