@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { ExceptionList, parseExceptions } from '../engine/credential-exception';
+import { ExceptionList, exceptionWarnings, parseExceptions } from '../engine/credential-exception';
 import type { NetworkDirectory } from '../engine/detector-store';
 import { InventoryDirectory } from '../inventory/inventory-directory';
 import { openStateStore } from '../state/state-spec';
@@ -84,17 +84,20 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
     if (!Number.isFinite(reorderMinutes) || reorderMinutes < 0) {
       throw new UsageError(`--reorder-window must be a number of minutes, got "${flags.reorderWindow}"`);
     }
-    const exceptions = new ExceptionList(
-      flags.exceptions === undefined ? [] : await loadExceptions(flags.exceptions),
-    );
+    const entries = flags.exceptions === undefined ? [] : await loadExceptions(flags.exceptions);
+    // Entries written for the old one-matcher rules that now vouch for less: say so, keep going.
+    for (const warning of exceptionWarnings(entries, flags.exceptions)) stderr.write(`warning: ${warning}\n`);
     const trusted = parseAccountList(flags.trustedAccounts);
     let networks: NetworkDirectory = new NoInventory();
+    let endpointVpcs: ReadonlyMap<string, string> = new Map();
     const trustedAccounts = new Set(trusted ?? []);
     if (flags.inventory !== undefined) {
       const inventory = await InventoryDirectory.load(flags.inventory);
       networks = inventory;
+      endpointVpcs = inventory.endpointVpcs;
       if (trusted === undefined) for (const account of inventory.ownerAccounts) trustedAccounts.add(account);
     }
+    const exceptions = new ExceptionList(entries, endpointVpcs);
     const state = await openStateStore(flags.state);
     const bar =
       flags.progress && stderr.isTTY

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ExceptionList } from '../engine/credential-exception';
+import { ExceptionList, exceptionWarnings } from '../engine/credential-exception';
 import type { LoadedExceptions } from '../state/exceptions-table';
 
 /**
@@ -35,6 +35,8 @@ export class ExceptionsRefresher {
     const fingerprint = JSON.stringify(loaded.exceptions);
     if (fingerprint === this.fingerprint) return undefined;
     this.fingerprint = fingerprint;
+    for (const warning of exceptionWarnings(loaded.exceptions, 'exceptions table'))
+      this.logger.warn('exception narrowed by the scoping rules', { warning });
     return new ExceptionList(loaded.exceptions);
   }
 }

@@ -147,6 +147,17 @@ describe('credtrail detect', () => {
     expect(rejected.stderr).toMatch(/bad\.json: entry 1 \(roleName x\): reason/);
   });
 
+  it('warns on stderr where an old single private CIDR now vouches for less, and still runs', async () => {
+    logFile(dir, '1005', [useRecord({ sourceIp: ATTACKER })]);
+    const old = join(dir, 'old.json');
+    writeFileSync(old, JSON.stringify([{ cidr: '10.0.0.0/16', reason: 'our VPC range' }]));
+
+    const result = await run([dir, '--inventory', INVENTORY, '--exceptions', old]);
+
+    expect(result.exitCode).toBe(ExitCode.Findings);
+    expect(result.stderr).toMatch(/warning: .*old\.json: entry 0 \(cidr 10\.0\.0\.0\/16\): .*own VPC/);
+  });
+
   it('treats a foreign endpoint as HIGH and an endpoint of --trusted-accounts as MEDIUM', async () => {
     logFile(dir, '1005', [
       useRecord({
