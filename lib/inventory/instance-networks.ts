@@ -283,12 +283,3 @@ function merge(a: InstanceNetwork, b: InstanceNetwork): InstanceNetwork {
 function add(set: Set<string>, value: string | undefined): void {
   if (value) set.add(value);
 }
-
-function setIn(map: Map<string, Set<string>>, key: string): Set<string> {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
-  }
-  return set;
-}
