@@ -122,6 +122,7 @@ export function createDetectorRuntime(
       clock,
     ),
     logger: options.logger,
+    clock,
   });
   return { service, dynamoRequests };
 }

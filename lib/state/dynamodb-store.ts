@@ -8,14 +8,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { FindingDetailSchema, type FindingDetail } from '../contracts/finding-event';
+import type { z } from 'zod';
+import type { FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import {
   BASELINE_KINDS,
-  MAX_EVENT_NAMES,
-  MAX_USER_AGENTS,
   mergeFinding,
   type BaselineKind,
   type DetectorStore,
@@ -23,8 +20,32 @@ import {
   type SessionState,
   type StoredFinding,
 } from '../engine/detector-store';
-import type { InstanceNetwork } from '../engine/instance-network';
 import type { Origin } from '../engine/origin';
+import {
+  combineParts,
+  freshParts,
+  isMeaningfulUpdate,
+  isReplay,
+  mergeSources,
+  sourceIdOf,
+  sourcesOf,
+  type PendingPart,
+} from './finding-merge-policy';
+import { FindingOutbox } from './finding-outbox';
+import {
+  BaselinesItemSchema,
+  DeliveryItemSchema,
+  FindingContentionError,
+  FindingItemSchema,
+  NetworkItemSchema,
+  StateItemError,
+  UnprocessedItemsError,
+  isConditionFailure,
+  parseItem,
+  type CachedNetwork,
+  type FindingItem,
+  type NetworkCache,
+} from './state-items';
 import {
   ItemKind,
   STATE_PARTITION_KEY as PK,
@@ -37,92 +58,14 @@ import {
   ttlFrom,
 } from './state-table';
 
-export const OriginSchema = z.union([
-  z.object({ kind: z.literal('address'), sourceIp: z.string() }),
-  z.object({
-    kind: z.literal('endpoint'),
-    sourceIp: z.string(),
-    vpcEndpointId: z.string(),
-    vpcEndpointAccountId: z.string().optional(),
-  }),
-]);
+export { isMeaningfulUpdate, sourceIdOf } from './finding-merge-policy';
+export type { CachedNetwork, NetworkCache } from './state-items';
 
-const DeliveryItemSchema = z.object({
-  instanceId: z.string(),
-  roleArn: z.string(),
-  accountId: z.string(),
-  region: z.string().optional(),
-  issuedAt: z.number().optional(),
-});
-
-const BaselinesItemSchema = z.object({
-  instanceId: z.string(),
-  roleArn: z.string(),
-  accountId: z.string(),
-  address: OriginSchema.optional(),
-  ipv6: OriginSchema.optional(),
-  endpoint: OriginSchema.optional(),
-});
-
-const FindingItemSchema = z.object({
-  detail: FindingDetailSchema,
-  version: z.number().int().positive(),
-  sources: z.array(z.string()),
-  announced: z.boolean(),
-  createdAt: z.number(),
-});
-type FindingItem = z.infer<typeof FindingItemSchema>;
-
-const InstanceNetworkSchema = z.object({
-  instanceId: z.string(),
-  accountId: z.string().optional(),
-  region: z.string().optional(),
-  vpcId: z.string().optional(),
-  subnetId: z.string().optional(),
-  privateIps: z.array(z.string()),
-  publicIps: z.array(z.string()),
-  ipv6Addresses: z.array(z.string()),
-  prefixes: z.array(z.string()),
-  natGatewayIps: z.array(z.string()),
-  vpcEndpointIds: z.array(z.string()),
-  source: z.enum(['inventory', 'ec2']),
-});
-
-const NetworkItemSchema = z.union([
-  z.object({ status: z.literal('found'), network: InstanceNetworkSchema }),
-  z.object({ status: z.literal('unknown'), instanceId: z.string() }),
-]);
-
-/** What EC2 said about an instance, as cached in the state table. */
-export type CachedNetwork =
-  | { readonly status: 'found'; readonly network: InstanceNetwork }
-  | { readonly status: 'unknown'; readonly instanceId: string };
-
-/** The network cache the EC2 directory keeps in the state table (one item per instance). */
-export interface NetworkCache {
-  getNetworks(instanceIds: readonly string[]): Promise<Map<string, CachedNetwork>>;
-  putNetworks(entries: readonly CachedNetwork[]): Promise<void>;
-}
-
-export class StateItemError extends Error {
-  constructor(key: string, detail: string) {
-    super(`state item ${key} is malformed: ${detail}`);
-    this.name = 'StateItemError';
-  }
-}
-
-export class UnprocessedItemsError extends Error {
-  constructor(operation: string, remaining: number) {
-    super(`${operation}: ${remaining} items still unprocessed after retries (throttled?)`);
-    this.name = 'UnprocessedItemsError';
-  }
-}
-
-export class FindingContentionError extends Error {
-  constructor(findingId: string) {
-    super(`finding ${findingId}: too many concurrent writers, gave up merging`);
-    this.name = 'FindingContentionError';
-  }
+/** A stored finding the outbox still lists: the sweep announces it. */
+export interface UnannouncedFinding {
+  readonly detail: FindingDetail;
+  /** When its outbox entry was written (epoch ms). */
+  readonly enteredAt: number;
 }
 
 export interface DynamoDbStoreOptions {
@@ -143,10 +86,6 @@ export interface DynamoDbStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** A creator that never announced its finding (it crashed, PutEvents failed) is taken over after this. */
-export const ANNOUNCE_GRACE_MS = 2 * 60_000;
-// Finding items remember the last source files that fed them, to spot replays across containers.
-const MAX_SOURCES = 100;
 const BATCH_GET_KEYS = 100;
 const BATCH_WRITE_ITEMS = 25;
 /**
@@ -159,11 +98,6 @@ const BATCH_RETRIES = 8;
 const WRITE_ATTEMPTS = 5;
 const CACHE_SIZE = 200_000;
 
-interface PendingDelta {
-  readonly observation: FindingObservation;
-  readonly sources: readonly string[];
-}
-
 /**
  * The detector's memory in one DynamoDB table (see state-table.ts for the keys). Built to make as few
  * requests as the engine allows: reads are batched (BatchGetItem, 100 keys), deliveries are written
@@ -171,7 +105,10 @@ interface PendingDelta {
  * container wrote or read is remembered so it is never written or read again.
  *
  * Findings use optimistic concurrency (a `version` attribute): two containers merging the same
- * finding never lose each other's counts, and exactly one of them creates it.
+ * finding never lose each other's counts, and exactly one of them creates it. Each finding remembers
+ * the source ids merged into its count (files, and fingerprints of the events counted), so a replay
+ * (an SQS retry, the same records under another key, a second hunt) never counts twice. A new finding
+ * enters the outbox before it is stored and leaves it once announced (see finding-outbox.ts).
  */
 export class DynamoDbStore implements DetectorStore, NetworkCache {
   private readonly documents: DynamoDBDocumentClient;
@@ -183,7 +120,8 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   private readonly writtenDeliveries = new BoundedMap<string, true>(CACHE_SIZE);
   private readonly claims = new BoundedMap<string, Origin>(CACHE_SIZE);
   private readonly findings = new BoundedMap<string, FindingItem>(CACHE_SIZE);
-  private readonly pending = new Map<string, PendingDelta>();
+  private readonly pending = new Map<string, readonly PendingPart[]>();
+  private readonly outbox: FindingOutbox;
   private readonly deferBatchWrites: boolean;
   private heldItems: Record<string, unknown>[] = [];
   private heldSince = Infinity;
@@ -197,6 +135,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.deferUpdates = (options.findingWrites ?? 'meaningful') === 'meaningful';
     this.deferBatchWrites = options.deferBatchWrites ?? false;
+    this.outbox = new FindingOutbox(this.documents, this.tableName, this.clock);
   }
 
   /**
@@ -314,11 +253,14 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   }
 
   async saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]> {
-    const source = this.source.getStore();
+    const fileSource = this.source.getStore();
     const unknown = observations.map((o) => o.detail.findingId).filter((id) => !this.findings.has(id));
     if (unknown.length > 0) await this.loadFindings(unknown);
     const results: StoredFinding[] = [];
-    for (const observation of observations) results.push(await this.saveFinding(observation, source));
+    for (const observation of observations) {
+      const saved = await this.saveFinding(observation, sourcesOf(observation, fileSource));
+      if (saved !== undefined) results.push(saved);
+    }
     return results;
   }
 
@@ -346,7 +288,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
     );
   }
 
-  /** Records that a finding's alert went out, so no retry or other container announces it again. */
+  /** Records that a finding's alert went out, then takes it out of the outbox. */
   async markAnnounced(findingIds: readonly string[]): Promise<void> {
     for (const findingId of findingIds) {
       await this.documents.send(
@@ -362,6 +304,26 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
       const known = this.findings.get(findingId);
       if (known !== undefined) this.findings.set(findingId, { ...known, announced: true });
     }
+    await this.outbox.leave(findingIds);
+  }
+
+  /**
+   * The outbox, read for the sweep: every stored finding not yet announced, whoever stored it. Entries
+   * whose finding was announced (or expired) meanwhile are removed on the way.
+   */
+  async unannounced(): Promise<UnannouncedFinding[]> {
+    const entries = await this.outbox.list();
+    if (entries.length === 0) return [];
+    await this.loadFindings(entries.map((entry) => entry.findingId));
+    const found: UnannouncedFinding[] = [];
+    const stale: string[] = [];
+    for (const entry of entries) {
+      const item = this.findings.get(entry.findingId);
+      if (item === undefined || item.announced) stale.push(entry.findingId);
+      else found.push({ detail: this.viewOf(item), enteredAt: entry.enteredAt });
+    }
+    if (stale.length > 0) await this.outbox.leave(stale);
+    return found;
   }
 
   /**
@@ -386,61 +348,68 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   /** Writes everything held back, finding updates not yet meaningful included: the CLI's end of run. */
   async flush(): Promise<void> {
     await this.writeHeld(this.heldItems.length);
-    for (const findingId of [...this.pending.keys()]) {
-      const delta = this.pending.get(findingId);
-      if (delta === undefined) continue;
+    for (const [findingId, parts] of [...this.pending]) {
       this.pending.delete(findingId);
-      await this.writeUpdate(findingId, delta);
+      await this.writeUpdate(findingId, parts);
     }
   }
 
   private async saveFinding(
     observation: FindingObservation,
-    source: string | undefined,
-  ): Promise<StoredFinding> {
+    sources: readonly string[],
+  ): Promise<StoredFinding | undefined> {
     const findingId = observation.detail.findingId;
-    const known = this.findings.get(findingId);
-    const held = this.pending.get(findingId);
-    if (
-      source !== undefined &&
-      (known?.sources.includes(source) === true || held?.sources.includes(source) === true)
-    ) {
-      // A replay of a file already counted: nothing new, nothing to say.
-      const view =
-        known === undefined
-          ? undefined
-          : held === undefined
-            ? known.detail
-            : mergeFinding(known.detail, held.observation);
-      if (view !== undefined) return { detail: view, created: false, previousEventCount: view.eventCount };
-    }
-    const sources = source === undefined ? [] : [source];
+    let known = this.findings.get(findingId);
     if (known === undefined) {
+      // Only repeats named a finding this table no longer holds (expired): nothing to count or say.
+      if (observation.eventCount === 0) return undefined;
       const created = await this.create(observation, sources);
-      if (created !== undefined) return { detail: created.detail, created: true, previousEventCount: 0 };
+      if (created !== undefined)
+        return { detail: created.detail, created: true, unannounced: true, previousEventCount: 0 };
+      // Another writer created it first; its item is loaded now.
+      known = this.findings.get(findingId);
+      if (known === undefined)
+        throw new StateItemError(findingKey(findingId), 'neither created nor readable');
     }
-    const delta: PendingDelta =
-      held === undefined ? { observation, sources } : combine(held, observation, sources);
-    const base = this.findings.get(findingId);
-    if (base === undefined) throw new StateItemError(findingKey(findingId), 'neither created nor readable');
-    const before = held === undefined ? base.detail : mergeFinding(base.detail, held.observation);
-    const merged = mergeFinding(base.detail, delta.observation);
-    if (this.deferUpdates && !isMeaningfulUpdate(base.detail, merged)) {
-      this.pending.set(findingId, delta);
-    } else {
-      this.pending.delete(findingId);
-      await this.writeUpdate(findingId, delta);
+    const held = this.pending.get(findingId) ?? [];
+    const before = this.viewOf(known);
+    if (!isReplay(observation, sources, [known.sources, ...held.map((part) => part.sources)])) {
+      const parts = [...held, { observation, sources }];
+      const merged = mergeFinding(known.detail, combineParts(parts) ?? observation);
+      if (this.deferUpdates && !isMeaningfulUpdate(known.detail, merged)) {
+        this.pending.set(findingId, parts);
+      } else {
+        this.pending.delete(findingId);
+        await this.writeUpdate(findingId, parts);
+      }
     }
-    const current = this.findings.get(findingId) ?? base;
-    return { detail: merged, created: this.shouldAnnounce(current), previousEventCount: before.eventCount };
+    // What the table (plus this container's held parts) says now: never a count that another writer's
+    // merge already holds added again.
+    const current = this.findings.get(findingId) ?? known;
+    return {
+      detail: this.viewOf(current),
+      created: false,
+      unannounced: !current.announced,
+      previousEventCount: before.eventCount,
+    };
   }
 
-  /** Creates the finding unless it exists; undefined when another writer created it first. */
+  /** A stored finding with the parts this container holds back merged in. */
+  private viewOf(item: FindingItem): FindingDetail {
+    const held = combineParts(freshParts(this.pending.get(item.detail.findingId) ?? [], item.sources));
+    return held === undefined ? item.detail : mergeFinding(item.detail, held);
+  }
+
+  /**
+   * Creates the finding unless it exists; undefined when another writer created it first. The outbox
+   * entry goes first: a finding is never stored without one, whatever fails next.
+   */
   private async create(
     observation: FindingObservation,
     sources: readonly string[],
   ): Promise<FindingItem | undefined> {
     const findingId = observation.detail.findingId;
+    await this.outbox.enter(findingId);
     const now = this.clock();
     const item: FindingItem = {
       detail: mergeFinding(undefined, observation),
@@ -472,18 +441,23 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
     }
   }
 
-  private async writeUpdate(findingId: string, delta: PendingDelta): Promise<void> {
+  /** Merges the held parts whose sources the stored finding lacks; re-reads and retries on a conflict. */
+  private async writeUpdate(findingId: string, parts: readonly PendingPart[]): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const stored = this.findings.get(findingId);
       if (stored === undefined)
         throw new StateItemError(findingKey(findingId), 'update of an unknown finding');
-      const newSources = delta.sources.filter((s) => !stored.sources.includes(s));
-      if (delta.sources.length > 0 && newSources.length === 0) return;
+      const fresh = freshParts(parts, stored.sources);
+      const observation = combineParts(fresh);
+      if (observation === undefined) return;
       const item: FindingItem = {
         ...stored,
-        detail: mergeFinding(stored.detail, delta.observation),
+        detail: mergeFinding(stored.detail, observation),
         version: stored.version + 1,
-        sources: [...stored.sources, ...newSources].slice(-MAX_SOURCES),
+        sources: mergeSources(
+          stored.sources,
+          fresh.flatMap((part) => part.sources),
+        ),
       };
       try {
         // An update, not a put: `announced` may be set meanwhile and must not be overwritten.
@@ -511,10 +485,6 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
       }
     }
     throw new FindingContentionError(findingId);
-  }
-
-  private shouldAnnounce(item: FindingItem): boolean {
-    return !item.announced && this.clock() - item.createdAt >= ANNOUNCE_GRACE_MS;
   }
 
   private async loadFindings(findingIds: readonly string[], consistent = true): Promise<void> {
@@ -573,60 +543,6 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
       }
     }
   }
-}
-
-/**
- * Whether an update changes what a reader would conclude: the count doubled, a new API or user agent,
- * or the activity went on for another six hours (GuardDuty's default re-publishing period for a
- * finding that keeps happening). Smaller changes wait for the next one that matters.
- */
-const ONGOING_ACTIVITY_UPDATE_MS = 6 * 60 * 60_000;
-
-export function isMeaningfulUpdate(before: FindingDetail, after: FindingDetail): boolean {
-  return (
-    after.eventCount >= 2 * Math.max(1, before.eventCount) ||
-    after.eventNames.length > before.eventNames.length ||
-    after.userAgents.length > before.userAgents.length ||
-    Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= ONGOING_ACTIVITY_UPDATE_MS ||
-    Date.parse(after.firstSeen) < Date.parse(before.firstSeen)
-  );
-}
-
-export function sourceIdOf(sourceUri: string): string {
-  return createHash('sha256').update(sourceUri).digest('hex').slice(0, 16);
-}
-
-function combine(
-  held: PendingDelta,
-  observation: FindingObservation,
-  sources: readonly string[],
-): PendingDelta {
-  const a = held.observation;
-  return {
-    observation: {
-      detail: a.detail,
-      firstSeen: Math.min(a.firstSeen, observation.firstSeen),
-      lastSeen: Math.max(a.lastSeen, observation.lastSeen),
-      eventCount: a.eventCount + observation.eventCount,
-      eventNames: unionCapped(a.eventNames, observation.eventNames, MAX_EVENT_NAMES),
-      userAgents: unionCapped(a.userAgents, observation.userAgents, MAX_USER_AGENTS),
-    },
-    sources: [...new Set([...held.sources, ...sources])],
-  };
-}
-
-function unionCapped(a: readonly string[], b: readonly string[], cap: number): string[] {
-  return [...new Set([...a, ...b])].slice(0, cap);
-}
-
-function parseItem<T>(schema: z.ZodType<T>, item: unknown, key: string): T {
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) throw new StateItemError(key, parsed.error.issues[0]?.message ?? 'invalid');
-  return parsed.data;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 function backoff(attempt: number): number {
