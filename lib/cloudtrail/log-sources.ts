@@ -53,7 +53,15 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
   if (!info.isDirectory()) throw new LogSourceError(`${path}: not a file or folder`);
   const refs: LogFileRef[] = [];
   const walk = async (folder: string): Promise<void> => {
-    const entries = await readdir(folder, { withFileTypes: true });
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      // An unreadable subfolder is skipped and counted like an unreadable file, not the end of the hunt.
+      if (folder === path) throw new LogSourceError(`${path}: folder could not be read (${codeOf(error)})`);
+      refs.push(unreadableRef(folder, error));
+      return;
+    }
     for (const entry of entries) {
       const full = join(folder, entry.name);
       if (entry.isDirectory()) {
@@ -105,4 +113,15 @@ async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return refs;
+}
+
+function unreadableRef(folder: string, error: unknown): LogFileRef {
+  return {
+    name: folder,
+    open: () => Promise.reject(new LogSourceError(`folder could not be read (${codeOf(error)})`)),
+  };
+}
+
+function codeOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
 }

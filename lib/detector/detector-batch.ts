@@ -39,6 +39,7 @@ export async function processDetectorBatch(
       throwOnFullBatchFailure: false,
     });
   } finally {
+    await runtime.service.sweep();
     await runtime.service.endBatch();
     const counts = runtime.service.takeCounts();
     metrics.addMetric('RecordsProcessed', MetricUnit.Count, counts.records);
@@ -49,7 +50,11 @@ export async function processDetectorBatch(
     metrics.addMetric('Findings', MetricUnit.Count, counts.newFindings);
     metrics.addMetric('FindingUpdates', MetricUnit.Count, counts.updatedFindings);
     metrics.addMetric('DynamoDbRequests', MetricUnit.Count, runtime.dynamoRequests.total);
+    // Partial-batch failures: Lambda's Errors metric never sees them (the invocation succeeds).
     metrics.addMetric('FailedMessages', MetricUnit.Count, processor.failureMessages.length);
+    metrics.addMetric('SweptFindings', MetricUnit.Count, counts.sweptFindings);
+    if (counts.unannouncedFindings !== undefined)
+      metrics.addMetric('UnannouncedFindings', MetricUnit.Count, counts.unannouncedFindings);
     runtime.dynamoRequests.take();
   }
 }

@@ -124,6 +124,7 @@ export function createDetectorRuntime(
       clock,
     ),
     logger: options.logger,
+    clock,
   });
   return { service, dynamoRequests };
 }

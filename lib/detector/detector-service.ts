@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 import { addBatchStats, emptyBatchStats, type BatchStats, type Detector } from '../engine/detector';
 import type { StoredFinding } from '../engine/detector-store';
+import type { UnannouncedFinding } from '../state/dynamodb-store';
 import type { ExceptionsRefresher } from './exceptions-refresher';
 import type { FindingAnnouncement, FindingsPublisher } from './findings-publisher';
 import type { FindingsLogWriter } from './findings-log-writer';
@@ -15,8 +15,17 @@ import type { S3LogGateway } from './s3-log-gateway';
 export interface FindingLedger {
   withSource<T>(sourceUri: string, work: () => Promise<T>): Promise<T>;
   markAnnounced(findingIds: readonly string[]): Promise<void>;
+  /** The outbox: stored findings not yet announced, by any container. */
+  unannounced(): Promise<readonly UnannouncedFinding[]>;
   flushBatchWrites(): Promise<void>;
 }
+
+/** A finding's creator gets this long to announce it before a sweep announces it in its place. */
+export const ANNOUNCE_GRACE_MS = 2 * 60_000;
+/** A finding unannounced for this long is counted in the `UnannouncedFindings` metric (alarmed). */
+export const UNANNOUNCED_ALARM_MS = 5 * 60_000;
+/** Each container reads the outbox at most this often (one Query): the sweep's whole cost. */
+export const SWEEP_INTERVAL_MS = 60_000;
 
 export interface DetectorServiceDependencies {
   readonly logs: S3LogGateway;
@@ -27,6 +36,7 @@ export interface DetectorServiceDependencies {
   readonly publisher: FindingsPublisher;
   readonly findingsLog: FindingsLogWriter;
   readonly logger: Logger;
+  readonly clock: () => number;
 }
 
 /** Counts over one SQS batch, sent as metrics once per invocation rather than per event. */
@@ -37,6 +47,10 @@ export interface DetectorBatchCounts extends BatchStats {
   invalidRecords: number;
   newFindings: number;
   updatedFindings: number;
+  /** Set when the sweep ran: findings still unannounced after UNANNOUNCED_ALARM_MS. */
+  unannouncedFindings?: number;
+  /** Outbox entries the sweep announced (their creator did not). */
+  sweptFindings: number;
 }
 
 export function emptyCounts(): DetectorBatchCounts {
@@ -47,6 +61,7 @@ export function emptyCounts(): DetectorBatchCounts {
     invalidRecords: 0,
     newFindings: 0,
     updatedFindings: 0,
+    sweptFindings: 0,
     ...emptyBatchStats(),
   };
 }
@@ -55,12 +70,14 @@ export function emptyCounts(): DetectorBatchCounts {
  * One queue message in, findings out: reads the files it names, runs the engine over each, then puts
  * new findings (and meaningful growth of known ones) on the bus and in the SIEM log group. Throws when
  * the message must go back to the queue: unreadable file, PutEvents failing for good.
+ *
+ * Delivery is at least once: the store keeps every new finding in an outbox until its announcement is
+ * recorded; a retry (the store hands back unannounced findings even for events already counted) or the
+ * sweep announces what a failure left behind. Downstream dedupes by finding id.
  */
 export class DetectorService {
   private counts = emptyCounts();
-  // New findings whose announcement failed: retried with the next message this container handles,
-  // because the engine will not return them again for the same events (it dedupes by eventID).
-  private readonly owed = new Map<string, FindingDetail>();
+  private lastSweep = -Infinity;
   // The event count each finding had when last put on the bus from this container.
   private readonly reported = new BoundedMap<string, number>(100_000);
 
@@ -87,6 +104,37 @@ export class DetectorService {
       found.push(...result.findings);
     }
     await this.announce(found);
+  }
+
+  /**
+   * Announces what the outbox holds past its creator's grace (at most once a minute per container) and
+   * counts what is still unannounced for the alarm. A failure is logged: the next sweep tries again.
+   */
+  async sweep(): Promise<void> {
+    const now = this.deps.clock();
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    let waiting: readonly UnannouncedFinding[];
+    try {
+      waiting = await this.deps.ledger.unannounced();
+    } catch (error) {
+      this.deps.logger.warn('outbox unreadable, sweep skipped', { error: error as Error });
+      return;
+    }
+    const due = waiting.filter((entry) => now - entry.enteredAt >= ANNOUNCE_GRACE_MS);
+    let left = waiting;
+    try {
+      await this.publish(due.map(({ detail }) => ({ kind: 'new', detail })));
+      this.counts.sweptFindings += due.length;
+      left = waiting.filter((entry) => !due.includes(entry));
+    } catch (error) {
+      this.deps.logger.error('sweep could not announce findings', {
+        count: due.length,
+        error: error as Error,
+      });
+    }
+    const overdue = left.filter((entry) => now - entry.enteredAt >= UNANNOUNCED_ALARM_MS).length;
+    this.counts.unannouncedFindings = (this.counts.unannouncedFindings ?? 0) + overdue;
   }
 
   /** Writes what the store held back during the batch; a failure costs hints and counts, never findings. */
@@ -122,38 +170,48 @@ export class DetectorService {
   }
 
   private async announce(found: readonly StoredFinding[]): Promise<void> {
-    const announcements: FindingAnnouncement[] = [...this.owed.values()].map((detail) => ({
-      kind: 'new',
-      detail,
-    }));
+    // One message can feed a finding from several files: one announcement each, the latest view.
+    const latest = new Map<string, StoredFinding & { firstPrevious: number }>();
     for (const finding of found) {
-      if (finding.created) {
-        this.owed.delete(finding.detail.findingId);
-        announcements.push({ kind: 'new', detail: finding.detail });
-      } else if (
-        isCountJump(
-          this.reported.get(finding.detail.findingId) ?? finding.previousEventCount,
-          finding.detail.eventCount,
-        )
-      ) {
+      const seen = latest.get(finding.detail.findingId);
+      latest.set(finding.detail.findingId, {
+        ...finding,
+        firstPrevious: seen?.firstPrevious ?? finding.previousEventCount,
+      });
+    }
+    const announcements: FindingAnnouncement[] = [];
+    for (const finding of latest.values()) {
+      const id = finding.detail.findingId;
+      if (finding.unannounced) announcements.push({ kind: 'new', detail: finding.detail });
+      else if (isCountJump(this.reported.get(id) ?? finding.firstPrevious, finding.detail.eventCount)) {
         announcements.push({ kind: 'update', detail: finding.detail });
       }
     }
-    if (announcements.length === 0) return;
-    const created = announcements.filter((a) => a.kind === 'new').map((a) => a.detail);
+    const created = await this.publish(announcements);
+    this.counts.newFindings += created;
+    this.counts.updatedFindings += announcements.length - created;
+  }
+
+  /**
+   * Bus, then SIEM log, then the store's record of the announcement. A failed bus or log write throws
+   * (the message is retried and the outbox still lists the finding); a failed record is only logged:
+   * the sweep announces the finding again and downstream dedupes it. Returns the new findings announced.
+   */
+  private async publish(announcements: readonly FindingAnnouncement[]): Promise<number> {
+    if (announcements.length === 0) return 0;
+    await this.deps.publisher.publish(announcements);
+    await this.deps.findingsLog.write(announcements);
+    const created = announcements.filter((a) => a.kind === 'new').map((a) => a.detail.findingId);
     try {
-      await this.deps.publisher.publish(announcements);
-      await this.deps.findingsLog.write(announcements);
-      await this.deps.ledger.markAnnounced(created.map((detail) => detail.findingId));
+      await this.deps.ledger.markAnnounced(created);
     } catch (error) {
-      for (const detail of created) this.owed.set(detail.findingId, detail);
-      throw error;
+      this.deps.logger.warn('announcement not recorded, the sweep will repeat it', {
+        findingIds: created,
+        error: error as Error,
+      });
     }
-    for (const detail of created) this.owed.delete(detail.findingId);
-    for (const { detail } of announcements) this.reported.set(detail.findingId, detail.eventCount);
-    this.counts.newFindings += created.length;
-    this.counts.updatedFindings += announcements.length - created.length;
     for (const { kind, detail } of announcements) {
+      this.reported.set(detail.findingId, detail.eventCount);
       this.deps.logger.info(kind === 'new' ? 'finding' : 'finding updated', {
         findingId: detail.findingId,
         severity: detail.severity,
@@ -161,6 +219,7 @@ export class DetectorService {
         eventCount: detail.eventCount,
       });
     }
+    return created.length;
   }
 }
 

@@ -31,12 +31,19 @@ export interface FindingObservation {
   readonly eventCount: number;
   readonly eventNames: readonly string[];
   readonly userAgents: readonly string[];
+  /** The eventIDs counted (`eventCount` of them); a repeat names its finding with none counted. */
+  readonly eventIds: readonly string[];
 }
 
 export interface StoredFinding {
   readonly detail: FindingDetail;
-  /** True when this batch created the finding: alert on it. False: an update of a known one. */
+  /** True when this batch created the finding. False: an update of a known one, or a replay. */
   readonly created: boolean;
+  /**
+   * True while no announcement of the finding is recorded, whoever created it: the caller announces it
+   * (again: downstream dedupes by finding id). Stores that announce nothing say it of created findings.
+   */
+  readonly unannounced: boolean;
   /** The event count before this batch (0 when created). */
   readonly previousEventCount: number;
 }
@@ -54,6 +61,10 @@ export interface DetectorStore {
    * returns whichever origin won: two workers must never both believe they were first.
    */
   claimBaseline(session: SessionState, kind: BaselineKind, origin: Origin): Promise<Origin>;
+  /**
+   * Merges observations into stored findings and returns them; a finding named only by repeats (no event
+   * counted) comes back unchanged, so the caller can still announce it if nobody has.
+   */
   saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]>;
 }
 

@@ -101,6 +101,7 @@ interface Aggregate {
   eventCount: number;
   eventNames: Set<string>;
   userAgents: Set<string>;
+  eventIds: string[];
 }
 
 const CACHE_SIZE = 500_000;
@@ -140,6 +141,9 @@ export class Detector {
     await this.prefetch(events, now);
 
     const aggregates = new Map<string, Aggregate>();
+    // Event IDs counted in this batch: they join `countedEventIds` only once the store has saved them,
+    // so a failed save leaves them countable by the retry.
+    const counting = new Set<string>();
     for (const event of events) {
       if (event.kind !== 'use') continue;
       stats.credentialUses++;
@@ -154,18 +158,19 @@ export class Detector {
       }
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
-        if (this.isRepeat(event.eventId)) stats.duplicates++;
-        else {
-          stats.suspicious++;
-          observe(aggregates, cached.finding, event);
-        }
+        // A repeat still names its finding (uncounted), so a finding stored but never announced is
+        // handed back to the caller by the retry instead of being skipped as a replay.
+        const repeat = this.isRepeat(event.eventId, counting);
+        if (repeat) stats.duplicates++;
+        else stats.suspicious++;
+        observe(aggregates, cached.finding, event, !repeat);
       } else if (verdict.outcome === 'suppressed') stats.suppressed++;
       else stats.expected++;
 
       // The instance profile's role is what an SSRF bug hands over; the identity role (aws:ec2-instance)
       // rides the same IMDS but carries no customer permissions, so it alone is not worth a finding.
       if (event.roleDelivery === '1.0' && event.credentialKind === 'instance-profile') {
-        this.observeImdsv1(aggregates, event, now);
+        this.observeImdsv1(aggregates, event, now, counting);
       }
     }
 
@@ -173,6 +178,7 @@ export class Detector {
       aggregates.size === 0
         ? []
         : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
+    for (const eventId of counting) this.countedEventIds.set(eventId, true);
     return { findings, stats };
   }
 
@@ -385,7 +391,12 @@ export class Detector {
     return session;
   }
 
-  private observeImdsv1(aggregates: Map<string, Aggregate>, use: CredentialUse, now: number): void {
+  private observeImdsv1(
+    aggregates: Map<string, Aggregate>,
+    use: CredentialUse,
+    now: number,
+    counting: Set<string>,
+  ): void {
     const exception = this.exceptions.match(
       {
         endpointTrusted: false,
@@ -395,7 +406,8 @@ export class Detector {
       },
       now,
     );
-    if (exception !== undefined || this.isRepeat(`imdsv1|${use.eventId}`)) return;
+    if (exception !== undefined) return;
+    const repeat = this.isRepeat(`imdsv1|${use.eventId}`, counting);
     const findingId = findingIdOf(`imdsv1|${use.instanceId}`);
     observe(
       aggregates,
@@ -429,13 +441,17 @@ export class Detector {
         }),
       },
       use,
+      !repeat,
     );
   }
 
-  /** True when this eventID was already counted: one record reaching us by two paths is one sighting. */
-  private isRepeat(eventId: string): boolean {
-    if (this.countedEventIds.has(eventId)) return true;
-    this.countedEventIds.set(eventId, true);
+  /**
+   * True when this eventID was already counted (one record reaching us by two paths is one sighting);
+   * otherwise it joins this batch's `counting` set, committed after the store write.
+   */
+  private isRepeat(eventId: string, counting: Set<string>): boolean {
+    if (this.countedEventIds.has(eventId) || counting.has(eventId)) return true;
+    counting.add(eventId);
     return false;
   }
 }
@@ -485,7 +501,12 @@ function baselineOf(session: SessionState, kind: BaselineKind): { baseline?: Ori
   return baseline === undefined ? {} : { baseline };
 }
 
-function observe(aggregates: Map<string, Aggregate>, template: FindingTemplate, use: CredentialUse): void {
+function observe(
+  aggregates: Map<string, Aggregate>,
+  template: FindingTemplate,
+  use: CredentialUse,
+  counted: boolean,
+): void {
   let aggregate = aggregates.get(template.findingId);
   if (aggregate === undefined) {
     aggregate = {
@@ -495,10 +516,13 @@ function observe(aggregates: Map<string, Aggregate>, template: FindingTemplate, 
       eventCount: 0,
       eventNames: new Set(),
       userAgents: new Set(),
+      eventIds: [],
     };
     aggregates.set(template.findingId, aggregate);
   }
+  if (!counted) return;
   aggregate.eventCount++;
+  aggregate.eventIds.push(use.eventId);
   if (use.eventTime < aggregate.firstSeen) aggregate.firstSeen = use.eventTime;
   if (use.eventTime > aggregate.lastSeen) aggregate.lastSeen = use.eventTime;
   if (aggregate.eventNames.size < MAX_EVENT_NAMES) aggregate.eventNames.add(use.eventName);
@@ -514,6 +538,7 @@ function toObservation(aggregate: Aggregate): FindingObservation {
     eventCount: aggregate.eventCount,
     eventNames: [...aggregate.eventNames],
     userAgents: [...aggregate.userAgents],
+    eventIds: aggregate.eventIds,
   };
 }
 

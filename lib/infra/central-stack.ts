@@ -374,6 +374,17 @@ export class CentralStack extends Stack {
     alarms.deadLetters('AsyncFailuresNotEmpty', asyncFailureQueue, 'the responder/notifier failure queue');
     alarms.deadLetters('EmailDlqNotEmpty', subscriptionDlq, 'the email delivery dead-letter queue');
     alarms.functionErrors('DetectorErrors', detector.function, 'detector');
+    // Partial-batch failures never show in Lambda's Errors metric; unannounced findings come from the sweep.
+    alarms.detectorMetric(
+      'DetectorFailedMessages',
+      'FailedMessages',
+      'detector messages failed and went back to the ingest queue (retried, then the DLQ). Check its log group.',
+    );
+    alarms.detectorMetric(
+      'FindingsUnannounced',
+      'UnannouncedFindings',
+      'findings stored for over 5 minutes without reaching the bus (PutEvents failing?). Check the detector log group.',
+    );
     alarms.functionErrors('ResponderErrors', responder.function, 'responder');
     alarms.functionErrors('NotifierErrors', notifier.function, 'notifier');
     alarms.ruleMatches(

@@ -48,6 +48,18 @@ export class CredtrailAlarms extends Construct {
     return this.alarm(id, metric, { description: `credtrail: ${what}.` });
   }
 
+  /** A custom metric the detector emits (Powertools: namespace `credtrail`, dimension `service`). */
+  detectorMetric(id: string, metricName: string, description: string): cloudwatch.Alarm {
+    const metric = new cloudwatch.Metric({
+      namespace: 'credtrail',
+      metricName,
+      dimensionsMap: { service: 'credtrail-detector' },
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+    });
+    return this.alarm(id, metric, { description: `credtrail: ${description}` });
+  }
+
   private alarm(id: string, metric: cloudwatch.IMetric, props: { description: string }): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,

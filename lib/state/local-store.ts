@@ -30,7 +30,8 @@ export interface LocalDynamoServer {
  * store code the Lambda runs against it, so state kept on a laptop behaves like state in AWS.
  */
 export async function startLocalDynamoServer(directory?: string): Promise<LocalDynamoServer> {
-  if (directory !== undefined) await mkdir(directory, { recursive: true });
+  // Not recursive: Node's recursive mkdir never returns under /proc. The CLI creates it (and locks it).
+  if (directory !== undefined) await mkdir(directory).catch(ignoreExisting);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as CreateDynalite;
   // Without a directory dynalite keeps everything in memory (the benchmark's choice).
@@ -63,4 +64,8 @@ export async function startLocalDynamoServer(directory?: string): Promise<LocalD
     throw error;
   }
   return { client, tableName: LOCAL_STATE_TABLE, stop };
+}
+
+function ignoreExisting(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EEXIST') throw error;
 }

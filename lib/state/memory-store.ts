@@ -47,11 +47,14 @@ export class MemoryStore implements DetectorStore {
 
   saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]> {
     return Promise.resolve(
-      observations.map((observation) => {
+      observations.flatMap((observation) => {
         const stored = this.findings.get(observation.detail.findingId);
+        // Only repeats named a finding this store does not hold: nothing to count.
+        if (stored === undefined && observation.eventCount === 0) return [];
         const detail = mergeFinding(stored, observation);
         this.findings.set(detail.findingId, detail);
-        return { detail, created: stored === undefined, previousEventCount: stored?.eventCount ?? 0 };
+        const created = stored === undefined;
+        return { detail, created, unannounced: created, previousEventCount: stored?.eventCount ?? 0 };
       }),
     );
   }

@@ -3,6 +3,7 @@ import type { DetectorStore } from '../engine/detector-store';
 import { DynamoDbStore } from './dynamodb-store';
 import { startLocalDynamoServer } from './local-store';
 import { MemoryStore } from './memory-store';
+import { lockStateDirectory } from './state-directory-lock';
 
 export class InvalidStateSpecError extends Error {
   constructor(spec: string) {
@@ -65,8 +66,17 @@ export async function openStateStore(
     };
   }
   if (scheme === 'local') {
-    const server = await startLocalDynamoServer(target);
-    const store = new DynamoDbStore({ client: server.client, tableName: server.tableName, clock });
+    // One run at a time: dynalite's database cannot be shared, and a second run would fail mid-hunt.
+    const unlock = await lockStateDirectory(target);
+    let server;
+    try {
+      server = await startLocalDynamoServer(target);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+    const running = server;
+    const store = new DynamoDbStore({ client: running.client, tableName: running.tableName, clock });
     return {
       store,
       describe: `local store in ${target}`,
@@ -74,7 +84,8 @@ export async function openStateStore(
         try {
           await store.flush();
         } finally {
-          await server.stop();
+          await running.stop();
+          await unlock();
         }
       },
     };

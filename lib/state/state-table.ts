@@ -16,6 +16,7 @@ import {
  * | first origins      | `SESSION#<ASIA…>`     | `BASELINES` | `address` / `endpoint` first origins (claimed)    |
  * | finding            | `FINDING#<findingId>` | `FINDING`   | the finding detail, version, replay sources       |
  * | instance network   | `NETWORK#<i-…>`       | `NETWORK`   | EC2's description of the instance's network       |
+ * | outbox entry       | `OUTBOX`              | `FINDING#…` | a stored finding not yet announced (the sweep's)  |
  *
  * Delivery and first origins are two items so that deliveries can be written in batches
  * (BatchWriteItem only puts whole items) without ever overwriting a claimed first origin.
@@ -31,6 +32,12 @@ export const ItemKind = {
   Finding: 'FINDING',
   Network: 'NETWORK',
 } as const;
+
+/**
+ * The outbox: one partition listing findings stored but not yet announced, so a sweep finds them with a
+ * single Query. Findings are rare, so the partition stays small and cold.
+ */
+export const OUTBOX_PARTITION = 'OUTBOX';
 
 export const sessionKey = (accessKeyId: string) => `SESSION#${accessKeyId}`;
 export const findingKey = (findingId: string) => `FINDING#${findingId}`;

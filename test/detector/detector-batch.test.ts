@@ -343,6 +343,35 @@ describe('processDetectorBatch', () => {
     expect(publishedEntries().map((entry) => entry.DetailType)).toEqual([FINDING_DETAIL_TYPE]);
   });
 
+  it('announces the findings of a message whose later file failed, on the retry in another container', async () => {
+    // Act: good.json.gz is stored, corrupt.json.gz fails the message
+    const failed = await run([noticeMessage(['good.json.gz', 'corrupt.json.gz'], false)]);
+    const publishedBefore = publishedEntries().length;
+    serveObjects({ 'corrupt.json.gz': gzipSync(JSON.stringify({ Records: [] })) });
+    runtime = createDetectorRuntime(runtimeEnv(), clientsFor(dynamo), runtimeOptions());
+    const retried = await run([noticeMessage(['good.json.gz', 'corrupt.json.gz'], false)]);
+
+    // Assess
+    expect(failed.batchItemFailures).toHaveLength(1);
+    expect(publishedBefore).toBe(0);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(publishedEntries().map((entry) => detailOf(entry).eventCount)).toEqual([2]);
+  });
+
+  it('counts the same records under another S3 key, in another container, not at all', async () => {
+    // Prepare
+    serveObjects({ 'copy.json.gz': gzipSync(JSON.stringify(goodFile)) });
+    await run([s3Message('good.json.gz')]);
+
+    // Act
+    runtime = createDetectorRuntime(runtimeEnv(), clientsFor(dynamo), runtimeOptions());
+    await run([s3Message('copy.json.gz')]);
+    await runtime.service.endBatch();
+
+    // Assess: one announcement at the true count (2 calls from the stranger), no doubled "update"
+    expect(publishedEntries().map((entry) => detailOf(entry).eventCount)).toEqual([2]);
+  });
+
   it('still reports the finding when enrichment fails, and says why in the finding', async () => {
     // Prepare
     stsMock

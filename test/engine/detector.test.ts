@@ -202,7 +202,31 @@ describe('Detector', () => {
     const replay = await detector.process([call]);
 
     expect(replay.stats).toEqual(expect.objectContaining({ duplicates: 1, suspicious: 0 }));
-    expect(replay.findings).toEqual([]);
+    // The repeat counts nothing but still names its finding, so a caller can announce it if nobody has.
+    expect(replay.findings).toEqual([
+      expect.objectContaining({ created: false, detail: expect.objectContaining({ eventCount: 1 }) }),
+    ]);
+  });
+
+  it('counts an eventID only once the store has saved it: a failed save leaves it for the retry', async () => {
+    const store = new MemoryStore();
+    let failNext = true;
+    const save = store.saveFindings.bind(store);
+    store.saveFindings = (observations) => {
+      if (!failNext) return save(observations);
+      failNext = false;
+      return Promise.reject(new Error('ProvisionedThroughputExceededException'));
+    };
+    const { detector } = detectorWith({ network: inventory, store });
+    const call = use({ sourceIp: ATTACKER, eventId: 'retried-event' });
+
+    await expect(detector.process([call])).rejects.toThrow('ProvisionedThroughputExceededException');
+    const retry = await detector.process([call]);
+
+    expect(retry.stats).toEqual(expect.objectContaining({ suspicious: 1, duplicates: 0 }));
+    expect(retry.findings).toEqual([
+      expect.objectContaining({ created: true, detail: expect.objectContaining({ eventCount: 1 }) }),
+    ]);
   });
 
   it('reports IMDSv1 delivery once per instance, as LOW', async () => {

@@ -97,6 +97,22 @@ describe('event routing', () => {
     ).not.toThrow();
   });
 
+  it.each([
+    ['FailedMessages', 'partial-batch failures (retried messages)'],
+    ['UnannouncedFindings', 'findings the sweep found unannounced for minutes'],
+  ])('alarms on the detector metric %s: %s', (metricName) => {
+    expect(() =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'credtrail',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'credtrail-detector' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+      }),
+    ).not.toThrow();
+  });
+
   it('counts failed responder steps with a target-less rule and alarms on it', () => {
     const rule = ruleNamed('CountResponderFailures');
 
@@ -393,7 +409,7 @@ describe('state, logs and alerts', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
 
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms)
       expect(alarm['Properties']).toMatchObject({ AlarmActions: [topic], Threshold: 1 });
   });

@@ -7,6 +7,7 @@ import type { DetectorStore, NetworkDirectory, NetworkLookup } from '../../lib/e
 import { DynamoDbStore } from '../../lib/state/dynamodb-store';
 import { MemoryStore } from '../../lib/state/memory-store';
 import { InvalidStateSpecError, openStateStore } from '../../lib/state/state-spec';
+import { StateDirectoryBusyError, StateDirectoryError } from '../../lib/state/state-directory-lock';
 import { ensureTable, stateTableDefinition } from '../../lib/state/state-table';
 import { toEvents, useRecord } from '../fixtures/detector/cloudtrail-records';
 import { startLocalDynamo } from '../support/dynalite';
@@ -51,6 +52,51 @@ describe('openStateStore', () => {
       // Assess
       expect(second.describe).toBe(`local store in ${directory}`);
       expect(result.findings[0]?.detail.expected.firstOrigin).toBe('203.0.113.10');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second run on a busy local directory with a clear error, and frees it on close', async () => {
+    // Prepare
+    const directory = await mkdtemp(join(tmpdir(), 'credtrail-state-'));
+    try {
+      const first = await openStateStore(`local:${directory}`, { clock });
+
+      // Act
+      const second = openStateStore(`local:${directory}`, { clock });
+
+      // Assess
+      await expect(second).rejects.toThrow(StateDirectoryBusyError);
+      await expect(second).rejects.toThrow(`in use by another credtrail run (pid ${process.pid})`);
+      await first.close();
+      const third = await openStateStore(`local:${directory}`, { clock });
+      await third.close();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('says a directory under /proc is unusable instead of hanging', async () => {
+    await expect(openStateStore('local:/proc/credtrail-x', { clock })).rejects.toThrow(StateDirectoryError);
+  });
+
+  it('counts a second hunt over the same records not at all in a local directory', async () => {
+    // Prepare
+    const directory = await mkdtemp(join(tmpdir(), 'credtrail-state-'));
+    try {
+      const first = await openStateStore(`local:${directory}`, { clock });
+      await run(first.store, '203.0.113.10', 'e-1').finally(() => first.close());
+      const again = await openStateStore(`local:${directory}`, { clock });
+      const before = await run(again.store, '198.51.100.7', 'e-2').finally(() => again.close());
+
+      // Act: the same records, a new process
+      const rerun = await openStateStore(`local:${directory}`, { clock });
+      const after = await run(rerun.store, '198.51.100.7', 'e-2').finally(() => rerun.close());
+
+      // Assess
+      expect(before.findings[0]?.detail.eventCount).toBe(1);
+      expect(after.findings[0]?.detail.eventCount).toBe(1);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
