@@ -22,11 +22,11 @@ import {
 import { describeCall, type PlanStep, type ResponsePlan } from '../responder/response-plan';
 import {
   respondToIncident,
-  undoIncident,
   type ResponderDependencies,
   type ResponseOutcome,
   type StepOutcome,
 } from '../responder/responder-service';
+import { undoIncident } from '../responder/undo-service';
 import { memberRoleArn } from '../aws/member-role';
 import { StsGateway } from '../responder/sts-gateway';
 
@@ -173,7 +173,11 @@ function cliDependencies(config: ResponseConfig, flags: CommonFlags): ResponderD
     // A person runs each response by hand: the hourly limit guards the unattended Lambda.
     rateLimiter: new MemoryRateLimiter(),
     // Offline the outcome is printed, not published.
-    publisher: { publishPlan: () => Promise.resolve(), publishStepResult: () => Promise.resolve() },
+    publisher: {
+      publishPlan: () => Promise.resolve(),
+      publishStepResult: () => Promise.resolve(),
+      publishFailure: () => Promise.resolve(),
+    },
     gatewaysFor: async (accountId, region, partition, sessionName): Promise<AccountGateways> => {
       const credentials =
         flags.memberRole === undefined
