@@ -5,12 +5,7 @@ import type {
   ResponsePlanDetail,
   ResponseStepResultDetail,
 } from '../contracts/response-event';
-import {
-  SETTLED_STATUSES,
-  type AuditStore,
-  type IncidentRecord,
-  type IncidentStatus,
-} from './audit-store';
+import { SETTLED_STATUSES, type AuditStore, type IncidentRecord, type IncidentStatus } from './audit-store';
 import type { AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { UNOBSERVED, type ObservedState } from './observed-state';
