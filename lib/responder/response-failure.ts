@@ -1,5 +1,5 @@
 import type { ResponseMode } from '../contracts/response-event';
-import type { IncidentRecord } from './audit-store';
+import type { IncidentRecord, StepRecord } from './audit-store';
 import type { Incident } from './incident-schema';
 import { failedDetail } from './response-details';
 import { describeError, ResponseFailedError, type ResponseStage } from './response-errors';
@@ -36,9 +36,39 @@ export async function settleFailed(
   const at = deps.now();
   const context = stepContextOf(incident, mode, 'respond', deps);
   const plan = state.plan ?? unplannable(incident, mode, error, at);
-  let steps: StepOutcome[] = [];
-  if (state.run !== null && state.plan !== null)
-    steps = await closeStoppedRun(state.plan.steps, state.run, context);
+  let steps: StepOutcome[] = state.run?.outcomes ?? [];
+  if (state.run !== null && state.plan !== null) {
+    try {
+      steps = await closeStoppedRun(state.plan.steps, state.run, context);
+    } catch (closing) {
+      // The failure email below says what applied; the skipped records are only for display.
+      deps.log.warn('could not record the skipped steps', { incidentId, error: describeError(closing) });
+    }
+  }
+  const known = steps.length > 0 ? steps : await listedSteps(incidentId, mode, deps);
+  // Announced before it is recorded: if the audit table is what fails, people still hear of it. If
+  // the bus is what fails, the record still says `failed`, and every later delivery announces again.
+  const unannounced = await deps.publisher
+    .publishFailure(
+      failedDetail({
+        incident,
+        mode,
+        phase: 'respond',
+        attempts,
+        stage: failure.stage,
+        error: describeError(failure.cause),
+        steps: plan.steps.map((step) => ({
+          ...step,
+          status: known.find((done) => done.index === step.index)?.status ?? step.status,
+          appliedCalls: known.find((done) => done.index === step.index)?.appliedCalls ?? 0,
+        })),
+        at,
+      }),
+    )
+    .then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
   const record: IncidentRecord = {
     incidentId,
     mode,
@@ -48,30 +78,24 @@ export async function settleFailed(
     updatedAt: at.toISOString(),
     lastError: error,
   };
-  if (!state.recorded && (await deps.audit.createIncident(record))) {
-    // recorded with the placeholder plan
-  } else {
-    await deps.audit.updateIncidentStatus(incidentId, mode, 'failed', at.toISOString(), error);
-  }
-  const recorded = steps.length > 0 ? steps : await deps.audit.listSteps(incidentId, mode, 'respond');
-  await deps.publisher.publishFailure(
-    failedDetail({
-      incident,
-      mode,
-      phase: 'respond',
-      attempts,
-      stage: failure.stage,
-      error: describeError(failure.cause),
-      steps: plan.steps.map((step) => ({
-        ...step,
-        status: recorded.find((done) => done.index === step.index)?.status ?? step.status,
-        appliedCalls: recorded.find((done) => done.index === step.index)?.appliedCalls ?? 0,
-      })),
-      at,
-    }),
-  );
+  // A record may exist even when this attempt made none (a concurrent or earlier attempt).
+  const created = !state.recorded && (await deps.audit.createIncident(record));
+  if (!created) await deps.audit.updateIncidentStatus(incidentId, mode, 'failed', at.toISOString(), error);
   deps.log.error('response failed (final)', { incidentId, mode, attempts, error });
+  if (unannounced !== null) throw unannounced;
   return { incidentId, status: 'failed', plan, steps };
+}
+
+async function listedSteps(
+  incidentId: string,
+  mode: ResponseMode,
+  deps: ResponderDependencies,
+): Promise<StepRecord[]> {
+  try {
+    return await deps.audit.listSteps(incidentId, mode, 'respond');
+  } catch {
+    return [];
+  }
 }
 
 /**
