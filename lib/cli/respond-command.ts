@@ -22,11 +22,17 @@ import {
 import { describeCall, type PlanStep, type ResponsePlan } from '../responder/response-plan';
 import {
   respondToIncident,
-  undoIncident,
   type ResponderDependencies,
   type ResponseOutcome,
   type StepOutcome,
 } from '../responder/responder-service';
+import { undoIncident } from '../responder/undo-service';
+import {
+  describeError,
+  ResponseFailedError,
+  RetryableResponseError,
+  type ResponseStage,
+} from '../responder/response-errors';
 import { memberRoleArn } from '../aws/member-role';
 import { StsGateway } from '../responder/sts-gateway';
 
@@ -95,13 +101,27 @@ export function registerRespondCommands(program: Command, io: RespondIo = proces
         return;
       }
       const deps = cliDependencies(config, flags);
-      const outcome = await respondToIncident(normalised.incident, deps, {
-        mode: flags.enforce ? 'enforce' : 'dry-run',
-        offline: flags.offline,
-      });
+      let outcome: ResponseOutcome;
+      try {
+        outcome = await respondToIncident(normalised.incident, deps, {
+          mode: flags.enforce ? 'enforce' : 'dry-run',
+          offline: flags.offline,
+        });
+      } catch (error) {
+        if (error instanceof RetryableResponseError) {
+          io.stderr.write(`${retryAdvice(error)}\n`);
+          io.setExitCode(RespondExitCode.Error);
+          return;
+        }
+        if (!(error instanceof ResponseFailedError)) throw error;
+        const failed = error.outcome as ResponseOutcome;
+        io.stdout.write(flags.json ? `${JSON.stringify(failed, null, 2)}\n` : renderOutcome(failed));
+        io.stderr.write(`response failed: ${error.reason}\n`);
+        io.setExitCode(RespondExitCode.NotDone);
+        return;
+      }
       io.stdout.write(flags.json ? `${JSON.stringify(outcome, null, 2)}\n` : renderOutcome(outcome));
-      const failed = outcome.status === 'failed' || outcome.steps.some((step) => step.status === 'failed');
-      io.setExitCode(failed ? RespondExitCode.NotDone : RespondExitCode.Ok);
+      io.setExitCode(RespondExitCode.Ok);
     });
   });
 
@@ -123,6 +143,22 @@ export function registerRespondCommands(program: Command, io: RespondIo = proces
       io.setExitCode(outcome.status === 'undo-failed' ? RespondExitCode.NotDone : RespondExitCode.Ok);
     });
   });
+}
+
+const READING_STAGES: ReadonlySet<ResponseStage> = new Set([
+  'assuming the member role',
+  'reading the current state',
+]);
+
+/** One line: what could not be done, that nothing blocks a later attempt, and what to do instead. */
+function retryAdvice(error: RetryableResponseError): string {
+  const cause = describeError(error.cause);
+  if (READING_STAGES.has(error.stage))
+    return (
+      `error: AWS could not be read (${error.stage}: ${cause}); nothing was recorded that blocks a later ` +
+      'attempt. Run again once credentials work, or with --offline to plan from the finding alone.'
+    );
+  return `error: the response stopped while ${error.stage} (${cause}); run the same command again to resume it.`;
 }
 
 /** Where the audit trail lives and whose credentials act: the same for respond and undo. */
@@ -173,7 +209,11 @@ function cliDependencies(config: ResponseConfig, flags: CommonFlags): ResponderD
     // A person runs each response by hand: the hourly limit guards the unattended Lambda.
     rateLimiter: new MemoryRateLimiter(),
     // Offline the outcome is printed, not published.
-    publisher: { publishPlan: () => Promise.resolve(), publishStepResult: () => Promise.resolve() },
+    publisher: {
+      publishPlan: () => Promise.resolve(),
+      publishStepResult: () => Promise.resolve(),
+      publishFailure: () => Promise.resolve(),
+    },
     gatewaysFor: async (accountId, region, partition, sessionName): Promise<AccountGateways> => {
       const credentials =
         flags.memberRole === undefined
@@ -187,8 +227,11 @@ function cliDependencies(config: ResponseConfig, flags: CommonFlags): ResponderD
         ec2: new Ec2Gateway(new EC2Client({ region, credentials })),
       };
     },
-    log: new Logger({ serviceName: 'credtrail-cli', logLevel: 'WARN' }),
+    // The command says what happened itself (outcome, one-line errors); JSON logs would only repeat it.
+    log: new Logger({ serviceName: 'credtrail-cli', logLevel: 'SILENT' }),
     now: () => new Date(),
+    // A person runs the command again: nothing becomes final by count alone.
+    maxAttempts: Number.POSITIVE_INFINITY,
   };
 }
 

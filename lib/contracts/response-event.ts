@@ -10,6 +10,11 @@ export const ResponseDetailType = {
   Plan: 'Response Plan',
   /** One per executed step (enforce and undo): what happened to it. */
   StepResult: 'Response Step Result',
+  /**
+   * One per incident, mode and phase whose response is failed(final): retries are exhausted or the
+   * failure cannot heal by itself. What was and was not applied is in `steps`.
+   */
+  Failed: 'Response Failed',
 } as const;
 export type ResponseDetailType = (typeof ResponseDetailType)[keyof typeof ResponseDetailType];
 
@@ -61,6 +66,7 @@ export const IncidentSummarySchema = z.object({
   attackerAccountId: z.string().nullable(),
   attackerVpcEndpointId: z.string().nullable(),
 });
+export type IncidentSummary = z.infer<typeof IncidentSummarySchema>;
 
 export const ResponsePlanDetailSchema = z.object({
   schemaVersion: z.literal(1),
@@ -94,3 +100,28 @@ export const ResponseStepResultDetailSchema = z.object({
   at: IsoTime,
 });
 export type ResponseStepResultDetail = z.infer<typeof ResponseStepResultDetailSchema>;
+
+export const ResponseFailedDetailSchema = z.object({
+  schemaVersion: z.literal(1),
+  phase: ResponsePhaseSchema,
+  incidentId: z.string(),
+  mode: ResponseModeSchema,
+  incident: IncidentSummarySchema,
+  /** Attempts made (each one a Lambda invocation or a CLI run). */
+  attempts: z.number().int().nonnegative(),
+  /** Where the last attempt stopped, e.g. `reading the current state`. */
+  stage: z.string(),
+  error: z.string(),
+  /** Every planned step and how far it got; empty when no plan could be made. */
+  steps: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      action: ResponseActionSchema,
+      status: StepStatusSchema,
+      appliedCalls: z.number().int().nonnegative(),
+      totalCalls: z.number().int().nonnegative(),
+    }),
+  ),
+  failedAt: IsoTime,
+});
+export type ResponseFailedDetail = z.infer<typeof ResponseFailedDetailSchema>;

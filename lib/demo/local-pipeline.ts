@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDetection, type DetectionReport } from '../cli/detect-run';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE, type FindingDetail } from '../contracts/finding-event';
-import type { ResponsePlanDetail, ResponseStepResultDetail } from '../contracts/response-event';
+import type {
+  ResponseFailedDetail,
+  ResponsePlanDetail,
+  ResponseStepResultDetail,
+} from '../contracts/response-event';
 import { RESPONSE_SOURCE, ResponseDetailType } from '../contracts/response-event';
 import { ExceptionList, parseExceptions } from '../engine/credential-exception';
 import { matchesEventPattern } from '../infra/event-pattern-matcher';
@@ -128,6 +132,10 @@ export async function runLocalPipeline(options: LocalPipelineOptions): Promise<L
         queue.push(
           responseEvent(ResponseDetailType.StepResult, detail, options.centralAccountId, options.now()),
         );
+        return Promise.resolve();
+      },
+      publishFailure: (detail: ResponseFailedDetail) => {
+        queue.push(responseEvent(ResponseDetailType.Failed, detail, options.centralAccountId, options.now()));
         return Promise.resolve();
       },
     },

@@ -136,6 +136,8 @@ export class CentralStack extends Stack {
     });
     const eventDeliveryDlq = this.queue('EventDeliveryDlq');
     const asyncFailureQueue = this.queue('AsyncFailureQueue');
+    // Its own queue: a message here is an incident credtrail did not finish responding to.
+    const responderFailureQueue = this.queue('ResponderFailureQueue');
 
     this.connectTrail(config, ingestQueue, ingestDlq);
 
@@ -284,7 +286,7 @@ export class CentralStack extends Stack {
       },
       timeout: Duration.minutes(2),
       memorySize: 512,
-      onFailureQueue: asyncFailureQueue,
+      onFailureQueue: responderFailureQueue,
       code,
     });
 
@@ -341,6 +343,7 @@ export class CentralStack extends Stack {
       );
     }
     const failedSteps = rules.get('CountResponderFailures') as events.Rule;
+    const finalFailures = rules.get('CountFinalResponseFailures') as events.Rule;
 
     // Same-account principals need no bus policy to publish, so the Deny is what keeps others out.
     const publishers = [detectorRole.roleArn, responderRole.roleArn, forwarderRole.roleArn];
@@ -371,7 +374,12 @@ export class CentralStack extends Stack {
       eventDeliveryDlq,
       'the EventBridge delivery dead-letter queue',
     );
-    alarms.deadLetters('AsyncFailuresNotEmpty', asyncFailureQueue, 'the responder/notifier failure queue');
+    alarms.deadLetters('AsyncFailuresNotEmpty', asyncFailureQueue, 'the notifier failure queue');
+    alarms.deadLetters(
+      'ResponderFailuresNotEmpty',
+      responderFailureQueue,
+      'the responder failure queue (responses that failed after every retry)',
+    );
     alarms.deadLetters('EmailDlqNotEmpty', subscriptionDlq, 'the email delivery dead-letter queue');
     alarms.functionErrors('DetectorErrors', detector.function, 'detector');
     // Partial-batch failures never show in Lambda's Errors metric; unannounced findings come from the sweep.
@@ -392,12 +400,18 @@ export class CentralStack extends Stack {
       failedSteps,
       'a responder step failed: read its email and finish by hand',
     );
+    alarms.ruleMatches(
+      'ResponseFinalFailed',
+      finalFailures,
+      'a response failed for good (retries exhausted): read its email, fix the cause, respond by hand',
+    );
 
     // ------------------------------------------------------------------ cdk-nag acknowledgements
     for (const [queue, owner] of [
       [subscriptionDlq, 'the SNS email subscriptions'],
       [eventDeliveryDlq, 'the EventBridge rule targets'],
-      [asyncFailureQueue, 'the responder and notifier (on-failure destination)'],
+      [asyncFailureQueue, 'the notifier (on-failure destination)'],
+      [responderFailureQueue, 'the responder (on-failure destination)'],
     ] as const) {
       acknowledge(
         queue,
@@ -405,7 +419,13 @@ export class CentralStack extends Stack {
         `This queue is itself the dead-letter queue of ${owner}; cdk-nag only recognises SQS-to-SQS redrive.`,
       );
     }
-    for (const queue of [subscriptionDlq, ingestDlq, eventDeliveryDlq, asyncFailureQueue]) {
+    for (const queue of [
+      subscriptionDlq,
+      ingestDlq,
+      eventDeliveryDlq,
+      asyncFailureQueue,
+      responderFailureQueue,
+    ]) {
       acknowledge(
         queue,
         'Serverless-SQSRedrivePolicy',
@@ -441,6 +461,11 @@ export class CentralStack extends Stack {
       failedSteps,
       'Serverless-EventBusDLQ',
       'This rule has no target by design: it only counts failed responder steps (MatchedEvents) for an alarm.',
+    );
+    acknowledge(
+      finalFailures,
+      'Serverless-EventBusDLQ',
+      'This rule has no target by design: it only counts final response failures (MatchedEvents) for an alarm.',
     );
   }
 

@@ -84,6 +84,12 @@ export const RESPONDER_FAILURE_PATTERN = {
   detail: { status: ['failed'] },
 } as const satisfies EventPattern;
 
+/** credtrail bus, no target: responses that are failed(final), counted for an alarm. */
+export const RESPONSE_FINAL_FAILURE_PATTERN = {
+  source: [RESPONSE_SOURCE],
+  'detail-type': [ResponseDetailType.Failed],
+} as const satisfies EventPattern;
+
 export type BusTarget = 'notifier' | 'responder' | 'none';
 
 export interface BusRoute {
@@ -133,6 +139,13 @@ export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
       ruleId: 'CountResponderFailures',
       description: 'credtrail: counts failed responder steps for an alarm (no target)',
       pattern: RESPONDER_FAILURE_PATTERN,
+      target: 'none',
+    },
+    {
+      ruleId: 'CountFinalResponseFailures',
+      description:
+        'credtrail: counts responses that failed for good (retries exhausted) for an alarm (no target)',
+      pattern: RESPONSE_FINAL_FAILURE_PATTERN,
       target: 'none',
     },
   ];

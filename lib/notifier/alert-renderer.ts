@@ -10,6 +10,7 @@ import {
 import {
   RESPONSE_SOURCE,
   ResponseDetailType,
+  ResponseFailedDetailSchema,
   ResponsePlanDetailSchema,
   ResponseStepResultDetailSchema,
   type ResponseAction,
@@ -23,6 +24,7 @@ import { describeCall } from '../responder/response-plan';
 import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink } from './console-links';
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
 import { GuardDutyAlertDetailSchema, type GuardDutyAlertDetail } from './guardduty-alert-schema';
+import { renderResponseFailure } from './response-failure-alert';
 
 /**
  * Pure renderers: an EventBridge event in, the email a person acts on out. `key` identifies the alert
@@ -109,6 +111,11 @@ function renderResponderEvent(envelope: Envelope, detailType: string | undefined
       };
     }
     return { kind: 'alert', alert: renderStepFailure(step.data) };
+  }
+  if (detailType === ResponseDetailType.Failed) {
+    const failure = ResponseFailedDetailSchema.safeParse(envelope.detail);
+    if (failure.success) return { kind: 'alert', alert: renderResponseFailure(failure.data) };
+    return { kind: 'alert', alert: renderUnreadable(envelope, z.prettifyError(failure.error)) };
   }
   return {
     kind: 'alert',

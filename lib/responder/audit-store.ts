@@ -20,6 +20,8 @@ export const IncidentRecordSchema = z.object({
   plan: ResponsePlanSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Why the last attempt stopped; for a `failed` record, why the response is final. */
+  lastError: z.string().nullable().default(null),
 });
 export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
 
@@ -37,6 +39,20 @@ export const StepRecordSchema = PlanStepSchema.omit({ notes: true }).extend({
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
 /**
+ * Statuses nothing more will happen to: a delivery of the same incident and mode is a duplicate.
+ * `in-progress` is the only other status: recorded with its plan, not yet carried through (announced,
+ * every step recorded); the next attempt resumes it from its step records.
+ */
+export const SETTLED_STATUSES: ReadonlySet<IncidentStatus> = new Set([
+  'planned',
+  'alert-only',
+  'completed',
+  'failed',
+  'undone',
+  'undo-failed',
+]);
+
+/**
  * Where plans and step outcomes are kept: DynamoDB in Lambda, JSON files for the CLI. One incident id
  * has at most one record per mode, so a dry-run never blocks a later enforce of the same finding.
  */
@@ -49,7 +65,13 @@ export interface AuditStore {
     mode: IncidentRecord['mode'],
     status: IncidentStatus,
     at: string,
+    lastError?: string | null,
   ): Promise<void>;
+  /**
+   * Counts one more attempt at this incident and mode, atomically across containers, and returns the
+   * count including this one. A separate item: counting never blocks a later attempt.
+   */
+  recordAttempt(incidentId: string, mode: IncidentRecord['mode'], at: string): Promise<number>;
   putStep(step: StepRecord): Promise<void>;
   listSteps(
     incidentId: string,

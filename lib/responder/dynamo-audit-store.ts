@@ -17,7 +17,7 @@ import {
 
 /**
  * The audit table: partition key `pk` (S), sort key `sk` (S), TTL attribute `expiresAt`.
- * `INCIDENT#<id>` holds `PLAN#<mode>` and `STEP#<mode>#<phase>#<nn>` items; the rate limiter keeps its
+ * `INCIDENT#<id>` holds `PLAN#<mode>`, `ATTEMPTS#<mode>` and `STEP#<mode>#<phase>#<nn>` items; the rate limiter keeps its
  * hourly counters in the same table.
  */
 export class DynamoAuditStore implements AuditStore {
@@ -64,17 +64,38 @@ export class DynamoAuditStore implements AuditStore {
     mode: IncidentRecord['mode'],
     status: IncidentStatus,
     at: string,
+    lastError?: string | null,
   ): Promise<void> {
     await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: incidentKey(incidentId), sk: `PLAN#${mode}` },
-        UpdateExpression: 'SET #status = :status, updatedAt = :at',
+        UpdateExpression: `SET #status = :status, updatedAt = :at${lastError === undefined ? '' : ', lastError = :error'}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': status, ':at': at },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':at': at,
+          ...(lastError === undefined ? {} : { ':error': lastError }),
+        },
       }),
     );
+  }
+
+  async recordAttempt(incidentId: string, mode: IncidentRecord['mode'], at: string): Promise<number> {
+    // ADD is atomic: two containers on one incident get two different counts.
+    const result = await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: incidentKey(incidentId), sk: `ATTEMPTS#${mode}` },
+        UpdateExpression: 'ADD attempts :one SET lastAttemptAt = :at',
+        ExpressionAttributeValues: { ':one': 1, ':at': at },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const attempts: unknown = result.Attributes?.['attempts'];
+    if (typeof attempts !== 'number') throw new Error(`attempt counter of ${incidentId} is not a number`);
+    return attempts;
   }
 
   async putStep(step: StepRecord): Promise<void> {

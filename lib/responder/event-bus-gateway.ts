@@ -2,6 +2,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import {
   RESPONSE_SOURCE,
   ResponseDetailType,
+  type ResponseFailedDetail,
   type ResponsePlanDetail,
   type ResponseStepResultDetail,
 } from '../contracts/response-event';
@@ -26,6 +27,10 @@ export class EventBusGateway {
 
   async publishStepResult(detail: ResponseStepResultDetail): Promise<void> {
     await this.put(ResponseDetailType.StepResult, detail);
+  }
+
+  async publishFailure(detail: ResponseFailedDetail): Promise<void> {
+    await this.put(ResponseDetailType.Failed, detail);
   }
 
   private async put(detailType: ResponseDetailType, detail: object): Promise<void> {

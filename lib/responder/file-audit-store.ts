@@ -37,14 +37,24 @@ export class FileAuditStore implements AuditStore {
     mode: IncidentRecord['mode'],
     status: IncidentStatus,
     at: string,
+    lastError?: string | null,
   ): Promise<void> {
     const record = await this.getIncident(incidentId, mode);
     if (record === null) throw new Error(`no ${mode} record for incident ${incidentId}`);
     const folder = await this.folder(incidentId);
-    await writeFile(
-      join(folder, `plan-${mode}.json`),
-      JSON.stringify({ ...record, status, updatedAt: at }, null, 2),
-    );
+    const updated = { ...record, status, updatedAt: at, ...(lastError === undefined ? {} : { lastError }) };
+    await writeFile(join(folder, `plan-${mode}.json`), JSON.stringify(updated, null, 2));
+  }
+
+  // One person runs the CLI at a time: a read-modify-write counter is enough here.
+  async recordAttempt(incidentId: string, mode: IncidentRecord['mode'], at: string): Promise<number> {
+    const folder = await this.folder(incidentId);
+    const path = join(folder, `attempts-${mode}.json`);
+    const text = await readOptional(path);
+    const previous = text === null ? 0 : Number((JSON.parse(text) as { attempts?: unknown }).attempts ?? 0);
+    const attempts = (Number.isInteger(previous) ? previous : 0) + 1;
+    await writeFile(path, JSON.stringify({ attempts, lastAttemptAt: at }, null, 2));
+    return attempts;
   }
 
   async putStep(step: StepRecord): Promise<void> {

@@ -48,6 +48,19 @@ export class IamGateway {
     );
   }
 
+  /** The inline policy's document, decoded, or null when the role has no policy of that name. */
+  async getRolePolicyDocument(roleName: string, policyName: string): Promise<string | null> {
+    try {
+      const policy = await this.client.send(
+        new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }),
+      );
+      return decodeURIComponent(policy.PolicyDocument ?? '');
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+  }
+
   /** Idempotent: a policy already gone is what undo wanted. */
   async deleteRolePolicy(roleName: string, policyName: string): Promise<void> {
     try {

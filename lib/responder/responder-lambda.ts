@@ -7,6 +7,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
+import type { ResponseMode } from '../contracts/response-event';
 import { DynamoAuditStore } from './dynamo-audit-store';
 import { Ec2Gateway } from './ec2-gateway';
 import { EventBusGateway } from './event-bus-gateway';
@@ -91,10 +92,19 @@ export interface IdempotentResponderOptions {
 /** GuardDuty re-sends one finding id every 6 h by default: keep idempotency records longer than that. */
 export const IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600;
 
+/** What the idempotency key is computed from: the mode travels with the event. */
+interface KeyedEvent {
+  mode: ResponseMode;
+  event: unknown;
+}
+
 /**
- * The Lambda function body, idempotent on the finding: EventBridge delivers at least once, and the
- * key (source + GuardDuty `id` or credtrail `findingId`) makes re-deliveries and GuardDuty's periodic
- * re-sends return the first result. (middy, ESM-only, is applied in the handler file.)
+ * The Lambda function body, idempotent on the finding and the mode: EventBridge delivers at least once,
+ * and the key (mode + source + GuardDuty `id` or credtrail `findingId`) makes re-deliveries and
+ * GuardDuty's periodic re-sends return the first result, while a dry-run answer is never replayed after
+ * the mode is switched to enforce. Only settled results are returned, so only they are cached: a
+ * failed attempt throws (Powertools keeps no record of it) and Lambda retries it, then sends it to the
+ * on-failure destination. (middy, ESM-only, is applied in the handler file.)
  */
 export function makeIdempotentResponder(options: IdempotentResponderOptions) {
   const persistenceStore = new DynamoDBPersistenceLayer({
@@ -102,12 +112,14 @@ export function makeIdempotentResponder(options: IdempotentResponderOptions) {
     awsSdkV3Client: options.dynamo,
   });
   const config = new IdempotencyConfig({
-    eventKeyJmesPath: '[source, detail.id || detail.findingId]',
+    eventKeyJmesPath: '[mode, event.source, event.detail.id || event.detail.findingId]',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
   });
-  return makeIdempotent(
-    async (event: unknown, _context: Context): Promise<ResponderResult> =>
-      processResponderEvent(event, options.deps),
+  const respond = makeIdempotent(
+    async (keyed: KeyedEvent, _context: Context): Promise<ResponderResult> =>
+      processResponderEvent(keyed.event, options.deps),
     { persistenceStore, config },
   );
+  return (event: unknown, context: Context): Promise<ResponderResult> =>
+    respond({ mode: options.deps.config.mode, event }, context);
 }

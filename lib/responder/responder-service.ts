@@ -1,33 +1,39 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
-  PlanStepDetail,
+  ResponseFailedDetail,
   ResponseMode,
-  ResponsePhase,
   ResponsePlanDetail,
   ResponseStepResultDetail,
 } from '../contracts/response-event';
-import {
-  StepRecordSchema,
-  UnknownIncidentError,
-  type AuditStore,
-  type IncidentStatus,
-  type StepRecord,
-} from './audit-store';
-import { executeCall, type AccountGateways } from './call-executor';
+import { SETTLED_STATUSES, type AuditStore, type IncidentRecord, type IncidentStatus } from './audit-store';
+import type { AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { UNOBSERVED, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
 import type { ResponseConfig } from './response-config-schema';
-import { actionableSteps, downgradeToAlertOnly, type PlanStep, type ResponsePlan } from './response-plan';
+import { planDetail } from './response-details';
+import {
+  describeError,
+  isTransientCallError,
+  OfflineEnforceError,
+  ResponseFailedError,
+  RetryableResponseError,
+  StageError,
+  type ResponseStage,
+} from './response-errors';
+import { actionableSteps, downgradeToAlertOnly, type ResponsePlan } from './response-plan';
 import { planResponse } from './response-planner';
 import { StateReader } from './state-reader';
-import { planUndo } from './undo-planner';
+import { recordUnexecuted, runSteps, stepContextOf, type StepOutcome } from './step-runner';
+import { reannounceFailure, settleFailed, type AttemptState, type Failure } from './response-failure';
 
 export type ResponderLog = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface ResponsePublisher {
   publishPlan(detail: ResponsePlanDetail): Promise<void>;
   publishStepResult(detail: ResponseStepResultDetail): Promise<void>;
+  /** A response that is failed(final): emailed by the notifier, counted by an alarm. */
+  publishFailure(detail: ResponseFailedDetail): Promise<void>;
 }
 
 export interface ResponderDependencies {
@@ -46,6 +52,11 @@ export interface ResponderDependencies {
   ): Promise<AccountGateways>;
   log: ResponderLog;
   now(): Date;
+  /**
+   * Attempts (across invocations and containers) before a response is failed(final); default 3, the
+   * Lambda's first try and its two async retries. The CLI passes Infinity: a person is its retry loop.
+   */
+  maxAttempts?: number;
 }
 
 export interface RespondOptions {
@@ -54,8 +65,8 @@ export interface RespondOptions {
   offline?: boolean;
 }
 
-export type StepOutcome = Omit<StepRecord, 'calls' | 'priorState'> &
-  Pick<PlanStep, 'calls' | 'priorState' | 'notes'>;
+export type { StepOutcome };
+export { planDetail };
 
 export interface ResponseOutcome {
   incidentId: string;
@@ -65,74 +76,180 @@ export interface ResponseOutcome {
   steps: StepOutcome[];
 }
 
-export class OfflineEnforceError extends Error {
-  constructor() {
-    super('an offline plan cannot be enforced: the state it would replace was not read');
-    this.name = 'OfflineEnforceError';
-  }
-}
+export { OfflineEnforceError };
 
-/** Plans a response to one incident, records and announces it, and in enforce mode carries it out. */
+/** Attempts before a response is failed(final): the Lambda's first try and its two async retries. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * Plans a response to one incident, records and announces it, and in enforce mode carries it out:
+ * `in-progress` (recorded with its plan) → `planned` | `alert-only` | `completed` | `failed` (final).
+ * A failed attempt throws: RetryableResponseError while attempts remain (nothing recorded blocks the
+ * next one, which resumes from the step records), ResponseFailedError once the response is final
+ * (recorded, announced as `Response Failed`, and thrown so the Lambda's on-failure destination gets it).
+ */
 export async function respondToIncident(
   incident: Incident,
   deps: ResponderDependencies,
   options: RespondOptions = {},
 ): Promise<ResponseOutcome> {
   const mode = options.mode ?? deps.config.mode;
-  if (options.offline === true && mode === 'enforce') throw new OfflineEnforceError();
-  const existing = await deps.audit.getIncident(incident.incidentId, mode);
-  if (existing !== null) {
-    // GuardDuty re-sends a finding with the same id every 6 h by default; EventBridge may deliver twice.
-    deps.log.info('incident already handled; not responding again', {
-      incidentId: incident.incidentId,
-      mode,
-      status: existing.status,
-    });
-    return { incidentId: incident.incidentId, status: 'duplicate', plan: existing.plan, steps: [] };
+  if (options.offline === true) {
+    if (mode === 'enforce') throw new OfflineEnforceError();
+    return planOffline(incident, deps, mode);
+  }
+  const { incidentId } = incident;
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  let existing: IncidentRecord | null;
+  let attempt: number;
+  try {
+    existing = await deps.audit.getIncident(incidentId, mode);
+    if (existing?.status === 'failed') return await reannounceFailure(existing, deps);
+    if (existing !== null && SETTLED_STATUSES.has(existing.status)) {
+      // GuardDuty re-sends a finding with the same id every 6 h by default; EventBridge may deliver twice.
+      deps.log.info('incident already handled; not responding again', {
+        incidentId,
+        mode,
+        status: existing.status,
+      });
+      return { incidentId, status: 'duplicate', plan: existing.plan, steps: [] };
+    }
+    attempt = await deps.audit.recordAttempt(incidentId, mode, deps.now().toISOString());
+  } catch (error) {
+    if (error instanceof ResponseFailedError) throw error;
+    throw new RetryableResponseError(incidentId, mode, 0, 'reading the audit trail', error);
   }
 
-  const now = deps.now();
+  const state: AttemptState = { plan: existing?.plan ?? null, recorded: existing !== null, run: null };
+  try {
+    if (attempt > maxAttempts) throw new AttemptsExhaustedError(existing?.lastError ?? null);
+    return await carryThrough(incident, existing, mode, state, deps);
+  } catch (error) {
+    const failure = classify(error);
+    if (failure.transient && attempt < maxAttempts) {
+      deps.log.warn('response attempt failed; it will be retried', {
+        incidentId,
+        mode,
+        attempt,
+        maxAttempts,
+        stage: failure.stage,
+        error: describeError(failure.cause),
+      });
+      throw new RetryableResponseError(incidentId, mode, attempt, failure.stage, failure.cause);
+    }
+    let outcome: ResponseOutcome;
+    try {
+      outcome = await settleFailed(incident, mode, Math.min(attempt, maxAttempts), failure, state, deps);
+    } catch (settling) {
+      // Neither recorded nor announced: let the invocation fail so the retry (or the DLQ) has it.
+      throw new RetryableResponseError(incidentId, mode, attempt, 'recording the outcome', settling);
+    }
+    throw new ResponseFailedError(
+      incidentId,
+      mode,
+      Math.min(attempt, maxAttempts),
+      `${failure.stage}: ${describeError(failure.cause)}`,
+      outcome,
+      { cause: failure.cause },
+    );
+  }
+}
+
+async function carryThrough(
+  incident: Incident,
+  existing: IncidentRecord | null,
+  mode: ResponseMode,
+  state: AttemptState,
+  deps: ResponderDependencies,
+): Promise<ResponseOutcome> {
+  const { incidentId } = incident;
   let gateways: AccountGateways | null = null;
   let plan: ResponsePlan;
-  try {
-    let observed: ObservedState = UNOBSERVED;
-    const wanted = deps.config.actions[incident.severity];
-    if (options.offline !== true && wanted.length > 0 && !incident.sample) {
-      gateways = await deps.gatewaysFor(
-        incident.accountId,
-        incident.region,
-        incident.partition,
-        `credtrail-${incident.incidentId}`,
-      );
-      observed = await new StateReader(gateways.iam, gateways.ec2, deps.config).observe(incident, wanted);
+  if (existing === null) {
+    ({ plan, gateways } = await planFresh(incident, mode, deps));
+    state.plan = plan;
+    const now = deps.now().toISOString();
+    const created = await inStage('recording the plan', () =>
+      deps.audit.createIncident({
+        incidentId,
+        mode,
+        status: 'in-progress',
+        plan,
+        createdAt: now,
+        updatedAt: now,
+        lastError: null,
+      }),
+    );
+    if (!created) {
+      deps.log.info('incident recorded concurrently; not responding again', { incidentId });
+      return { incidentId, status: 'duplicate', plan, steps: [] };
     }
-    plan = planResponse({
-      incident,
-      config: deps.config,
-      mode,
-      observed,
-      now,
-      responderRoleNames: deps.responderRoleNames,
-    });
-  } catch (error) {
-    // Unknown state means unknown protection: never act on it.
-    deps.log.error('could not read the state a response needs', {
-      incidentId: incident.incidentId,
-      error: String(error),
-    });
-    plan = {
-      incident,
-      mode,
-      decision: 'alert-only',
-      reasons: [`could not read the current state: ${String(error)}`],
-      plannedAt: now.toISOString(),
-      steps: [],
-    };
+    state.recorded = true;
+  } else {
+    plan = existing.plan;
+    deps.log.info('resuming an interrupted response', { incidentId, mode });
   }
+  // Announced again by every attempt until settled: the notifier's ledger makes it one email.
+  await inStage('announcing the plan', () => deps.publisher.publishPlan(planDetail(plan, 'respond')));
+  deps.log.info('response planned', {
+    incidentId,
+    mode,
+    decision: plan.decision,
+    steps: plan.steps.map((step) => `${step.action}:${step.status}`),
+  });
+  const context = stepContextOf(incident, mode, 'respond', deps);
+  const recorded =
+    existing === null
+      ? []
+      : await inStage('reading the audit trail', () => deps.audit.listSteps(incidentId, mode, 'respond'));
 
+  const enforcing = mode === 'enforce' && plan.decision === 'respond' && actionableSteps(plan).length > 0;
+  if (!enforcing) {
+    const steps = await recordUnexecuted(plan.steps, context, recorded);
+    const status: IncidentStatus = plan.decision === 'alert-only' ? 'alert-only' : 'planned';
+    await settle(incidentId, mode, status, deps);
+    return { incidentId, status, plan, steps };
+  }
+  gateways ??= await inStage('assuming the member role', () =>
+    gatewaysForIncident(incident, deps, 'credtrail'),
+  );
+  const run = await runSteps(plan.steps, gateways, context, recorded, existing !== null);
+  state.run = run;
+  if (run.stopped !== null) throw new StepStoppedError(run.stopped.cause);
+  await settle(incidentId, mode, 'completed', deps);
+  return { incidentId, status: 'completed', plan, steps: run.outcomes };
+}
+
+async function planFresh(
+  incident: Incident,
+  mode: ResponseMode,
+  deps: ResponderDependencies,
+): Promise<{ plan: ResponsePlan; gateways: AccountGateways | null }> {
+  const now = deps.now();
+  let gateways: AccountGateways | null = null;
+  let observed: ObservedState = UNOBSERVED;
+  const wanted = deps.config.actions[incident.severity];
+  // Unknown state means unknown protection: a plan is only made from state that was read.
+  if (wanted.length > 0 && !incident.sample) {
+    const reached = await inStage('assuming the member role', () =>
+      gatewaysForIncident(incident, deps, 'credtrail'),
+    );
+    gateways = reached;
+    observed = await inStage('reading the current state', () =>
+      new StateReader(reached.iam, reached.ec2, deps.config).observe(incident, wanted),
+    );
+  }
+  let plan = planResponse({
+    incident,
+    config: deps.config,
+    mode,
+    observed,
+    now,
+    responderRoleNames: deps.responderRoleNames,
+  });
   if (mode === 'enforce' && actionableSteps(plan).length > 0) {
     const max = deps.config.rateLimit.maxIncidentsPerHour;
-    const rate = await deps.rateLimiter.tryAcquire(now, max);
+    const rate = await inStage('checking the rate limit', () => deps.rateLimiter.tryAcquire(now, max));
     if (!rate.allowed) {
       deps.log.warn('rate limit reached: alerting only', { incidentId: incident.incidentId, max });
       plan = downgradeToAlertOnly(
@@ -141,282 +258,86 @@ export async function respondToIncident(
       );
     }
   }
-
-  const enforcing = mode === 'enforce' && plan.decision === 'respond' && gateways !== null;
-  const initial: IncidentStatus = plan.reasons.some((reason) => reason.startsWith('could not read'))
-    ? 'failed'
-    : enforcing
-      ? 'in-progress'
-      : plan.decision === 'alert-only'
-        ? 'alert-only'
-        : 'planned';
-  const created = await deps.audit.createIncident({
-    incidentId: incident.incidentId,
-    mode,
-    status: initial,
-    plan,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  });
-  if (!created) {
-    deps.log.info('incident recorded concurrently; not responding again', {
-      incidentId: incident.incidentId,
-    });
-    return { incidentId: incident.incidentId, status: 'duplicate', plan, steps: [] };
-  }
-  await deps.publisher.publishPlan(planDetail(plan, 'respond'));
-  deps.log.info('response planned', {
-    incidentId: incident.incidentId,
-    mode,
-    decision: plan.decision,
-    steps: plan.steps.map((step) => `${step.action}:${step.status}`),
-  });
-
-  if (!enforcing || gateways === null) {
-    const steps = await recordUnexecuted(plan.steps, incident.incidentId, mode, 'respond', now, deps);
-    return { incidentId: incident.incidentId, status: initial, plan, steps };
-  }
-  const steps = await executeSteps(plan.steps, gateways, incident, mode, 'respond', deps);
-  const status: IncidentStatus = steps.some((step) => step.status === 'failed') ? 'failed' : 'completed';
-  await deps.audit.updateIncidentStatus(incident.incidentId, mode, status, deps.now().toISOString());
-  return { incidentId: incident.incidentId, status, plan, steps };
+  return { plan, gateways };
 }
 
-export interface UndoOutcome {
-  incidentId: string;
-  status: IncidentStatus;
-  steps: StepOutcome[];
-  plannedSteps: PlanStep[];
-}
-
-/** Restores what an enforced response replaced, from the audit records. `dryRun` only plans. */
-export async function undoIncident(
-  incidentId: string,
+/** `--offline` (CLI, demo): planned from the finding alone, announced, not recorded: nothing to resume or undo. */
+async function planOffline(
+  incident: Incident,
   deps: ResponderDependencies,
-  options: { dryRun?: boolean } = {},
-): Promise<UndoOutcome> {
-  const record = await deps.audit.getIncident(incidentId, 'enforce');
-  if (record === null) throw new UnknownIncidentError(incidentId);
-  if (record.status === 'undone') {
-    deps.log.info('incident already undone', { incidentId });
-    return { incidentId, status: 'undone', steps: [], plannedSteps: [] };
-  }
-  const recorded = await deps.audit.listSteps(incidentId, 'enforce', 'respond');
-  const undoSteps = planUndo(recorded);
-  const undoPlan: ResponsePlan = {
-    ...record.plan,
-    decision: undoSteps.some((step) => step.status === 'planned') ? 'respond' : 'alert-only',
-    reasons: undoSteps.length === 0 ? ['nothing was applied'] : [],
-    plannedAt: deps.now().toISOString(),
-    steps: undoSteps,
+  mode: ResponseMode,
+): Promise<ResponseOutcome> {
+  const plan = planResponse({
+    incident,
+    config: deps.config,
+    mode,
+    observed: UNOBSERVED,
+    now: deps.now(),
+    responderRoleNames: deps.responderRoleNames,
+  });
+  await deps.publisher.publishPlan(planDetail(plan, 'respond'));
+  return {
+    incidentId: incident.incidentId,
+    status: plan.decision === 'alert-only' ? 'alert-only' : 'planned',
+    plan,
+    steps: [],
   };
-  if (options.dryRun === true)
-    return { incidentId, status: record.status, steps: [], plannedSteps: undoSteps };
+}
 
-  await deps.publisher.publishPlan(planDetail(undoPlan, 'undo'));
-  const { incident } = record.plan;
-  const gateways = await deps.gatewaysFor(
+async function settle(
+  incidentId: string,
+  mode: ResponseMode,
+  status: IncidentStatus,
+  deps: ResponderDependencies,
+): Promise<void> {
+  await inStage('recording the outcome', () =>
+    deps.audit.updateIncidentStatus(incidentId, mode, status, deps.now().toISOString(), null),
+  );
+}
+
+/** A step call failed; whether it is transient is decided from the AWS error. */
+class StepStoppedError extends Error {
+  constructor(cause: unknown) {
+    super(describeError(cause), { cause });
+    this.name = 'StepStoppedError';
+  }
+}
+
+/** More deliveries than the bound: settle without another try. */
+class AttemptsExhaustedError extends Error {
+  constructor(lastError: string | null) {
+    super(`attempts exhausted${lastError === null ? '' : `; last error: ${lastError}`}`);
+    this.name = 'AttemptsExhaustedError';
+  }
+}
+
+function classify(error: unknown): Failure {
+  if (error instanceof StepStoppedError)
+    return { stage: 'executing a step', cause: error.cause, transient: isTransientCallError(error.cause) };
+  if (error instanceof StageError) return { stage: error.stage, cause: error.cause, transient: true };
+  if (error instanceof AttemptsExhaustedError)
+    return { stage: 'carrying out the response', cause: error, transient: false };
+  // Reading, bookkeeping and anything unforeseen: retried (bounded), then final.
+  return { stage: 'carrying out the response', cause: error, transient: true };
+}
+
+async function inStage<T>(stage: ResponseStage, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new StageError(stage, error);
+  }
+}
+
+function gatewaysForIncident(
+  incident: Incident,
+  deps: ResponderDependencies,
+  prefix: string,
+): Promise<AccountGateways> {
+  return deps.gatewaysFor(
     incident.accountId,
     incident.region,
     incident.partition,
-    `credtrail-undo-${incidentId}`,
+    `${prefix}-${incident.incidentId}`,
   );
-  const steps = await executeSteps(undoSteps, gateways, incident, 'enforce', 'undo', deps);
-  const status: IncidentStatus = steps.some((step) => step.status === 'failed') ? 'undo-failed' : 'undone';
-  await deps.audit.updateIncidentStatus(incidentId, 'enforce', status, deps.now().toISOString());
-  return { incidentId, status, steps, plannedSteps: undoSteps };
-}
-
-async function executeSteps(
-  steps: readonly PlanStep[],
-  gateways: AccountGateways,
-  incident: Incident,
-  mode: ResponseMode,
-  phase: ResponsePhase,
-  deps: ResponderDependencies,
-): Promise<StepOutcome[]> {
-  const outcomes: StepOutcome[] = [];
-  const refs = new Map<string, string>();
-  let stopped: PlanStep | null = null;
-  for (const step of steps) {
-    let outcome: StepOutcome;
-    if (stopped !== null) {
-      outcome = outcomeOf(
-        step,
-        'skipped',
-        `not attempted: step ${stopped.index} (${stopped.action}) failed`,
-        0,
-        null,
-        deps,
-        mode,
-        phase,
-        incident,
-      );
-    } else if (step.status !== 'planned') {
-      outcome = outcomeOf(step, step.status, step.reason, 0, null, deps, mode, phase, incident);
-    } else {
-      let applied = 0;
-      let error: string | null = null;
-      for (const call of step.calls) {
-        try {
-          await executeCall(call, gateways, refs);
-          applied += 1;
-        } catch (caught) {
-          error = `${call.api}: ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`;
-          break;
-        }
-      }
-      outcome =
-        error === null
-          ? outcomeOf(step, 'applied', step.reason, applied, null, deps, mode, phase, incident)
-          : outcomeOf(
-              step,
-              'failed',
-              `failed after ${applied} of ${step.calls.length} calls`,
-              applied,
-              error,
-              deps,
-              mode,
-              phase,
-              incident,
-            );
-      outcome.outputs = Object.fromEntries(refs);
-    }
-    if (outcome.status === 'failed') stopped = step;
-    // Recorded before it is announced: the audit table is the source of truth undo reads.
-    await deps.audit.putStep(toRecord(outcome));
-    await deps.publisher.publishStepResult(stepDetail(outcome, incident));
-    const level = outcome.status === 'failed' ? 'error' : 'info';
-    deps.log[level]('response step', {
-      incidentId: incident.incidentId,
-      phase,
-      step: step.index,
-      action: step.action,
-      status: outcome.status,
-      error: outcome.error,
-    });
-    outcomes.push(outcome);
-  }
-  return outcomes;
-}
-
-async function recordUnexecuted(
-  steps: readonly PlanStep[],
-  incidentId: string,
-  mode: ResponseMode,
-  phase: ResponsePhase,
-  now: Date,
-  deps: ResponderDependencies,
-): Promise<StepOutcome[]> {
-  const outcomes: StepOutcome[] = [];
-  for (const step of steps) {
-    const outcome: StepOutcome = {
-      incidentId,
-      mode,
-      phase,
-      index: step.index,
-      action: step.action,
-      status: step.status,
-      reason: step.reason,
-      calls: step.calls,
-      priorState: step.priorState,
-      notes: step.notes,
-      appliedCalls: 0,
-      outputs: {},
-      error: null,
-      at: now.toISOString(),
-    };
-    await deps.audit.putStep(toRecord(outcome));
-    outcomes.push(outcome);
-  }
-  return outcomes;
-}
-
-function outcomeOf(
-  step: PlanStep,
-  status: StepOutcome['status'],
-  reason: string,
-  appliedCalls: number,
-  error: string | null,
-  deps: ResponderDependencies,
-  mode: ResponseMode,
-  phase: ResponsePhase,
-  incident: Incident,
-): StepOutcome {
-  return {
-    incidentId: incident.incidentId,
-    mode,
-    phase,
-    index: step.index,
-    action: step.action,
-    status,
-    reason,
-    calls: step.calls,
-    priorState: step.priorState,
-    notes: step.notes,
-    appliedCalls,
-    outputs: {},
-    error,
-    at: deps.now().toISOString(),
-  };
-}
-
-function toRecord(outcome: StepOutcome): StepRecord {
-  // The schema drops what is for display only (notes).
-  return StepRecordSchema.parse(outcome);
-}
-
-export function planDetail(plan: ResponsePlan, phase: ResponsePhase): ResponsePlanDetail {
-  const { incident } = plan;
-  return {
-    schemaVersion: 1,
-    phase,
-    incidentId: incident.incidentId,
-    mode: plan.mode,
-    decision: plan.decision,
-    reasons: plan.reasons,
-    plannedAt: plan.plannedAt,
-    incident: {
-      findingSource: incident.findingSource,
-      findingId: incident.findingId,
-      findingType: incident.findingType,
-      severity: incident.severity,
-      accountId: incident.accountId,
-      region: incident.region,
-      roleName: incident.roleName,
-      instanceId: incident.instanceId,
-      accessKeyId: incident.accessKeyId,
-      attackerIp: incident.origin.ip,
-      attackerAccountId: incident.origin.accountId,
-      attackerVpcEndpointId: incident.origin.vpcEndpointId,
-    },
-    steps: plan.steps.map((step): PlanStepDetail => ({
-      index: step.index,
-      action: step.action,
-      status: step.status,
-      reason: step.reason,
-      calls: step.calls.map((call) => ({ api: call.api, input: call.input })),
-      priorState: step.priorState,
-      notes: step.notes,
-    })),
-  };
-}
-
-function stepDetail(outcome: StepOutcome, incident: Incident): ResponseStepResultDetail {
-  return {
-    schemaVersion: 1,
-    phase: outcome.phase,
-    incidentId: outcome.incidentId,
-    findingId: incident.findingId,
-    accountId: incident.accountId,
-    mode: outcome.mode,
-    stepIndex: outcome.index,
-    action: outcome.action,
-    status: outcome.status,
-    reason: outcome.reason,
-    appliedCalls: outcome.appliedCalls,
-    totalCalls: outcome.calls.length,
-    error: outcome.error,
-    at: outcome.at,
-  };
 }

@@ -7,6 +7,7 @@ import {
   GUARDDUTY_FINDING_PATTERN,
   RESPONDER_FAILURE_PATTERN,
   RESPONDER_RESULT_PATTERN,
+  RESPONSE_FINAL_FAILURE_PATTERN,
   credtrailFindingsAtOrAbove,
   guardDutyFindingsAtOrAbove,
 } from '../../lib/infra/event-patterns';
@@ -14,6 +15,7 @@ import { nagFindings } from '../../lib/infra/nag-gate';
 import { NotifierEnvironmentSchema } from '../../lib/notifier/notifier-environment';
 import { parseResponseConfig } from '../../lib/responder/response-config-schema';
 import { ResponderEnvironmentSchema } from '../../lib/responder/responder-environment';
+import { DEFAULT_MAX_ATTEMPTS } from '../../lib/responder/responder-service';
 import { actionsOf, centralStack, logicalId, roleStatements } from './stack-fixtures';
 
 const stack = centralStack();
@@ -239,18 +241,66 @@ describe('functions', () => {
     });
   });
 
-  it('sends asynchronous failures of the responder and notifier to a queue', () => {
-    const failureQueue = {
-      'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'AsyncFailureQueue'), 'Arn'],
-    };
-    for (const name of ['ResponderFunction', 'NotifierFunction']) {
+  it("sends asynchronous failures of the notifier to a queue, and the responder's to its own", () => {
+    for (const [name, queue] of [
+      ['NotifierFunction', 'AsyncFailureQueue'],
+      ['ResponderFunction', 'ResponderFailureQueue'],
+    ] as const) {
       expect(() =>
         template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
           FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', name) },
-          DestinationConfig: { OnFailure: { Destination: failureQueue } },
+          DestinationConfig: {
+            OnFailure: {
+              Destination: { 'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', queue), 'Arn'] },
+            },
+          },
         }),
       ).not.toThrow();
     }
+  });
+
+  it('retries the responder as often as its lifecycle counts attempts, then alarms on its failure queue', () => {
+    expect(() =>
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(template, 'AWS::Lambda::Function', 'ResponderFunction') },
+        MaximumRetryAttempts: DEFAULT_MAX_ATTEMPTS - 1,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [logicalId(template, 'AWS::SQS::Queue', 'ResponderFailureQueue'), 'QueueName'],
+            },
+          },
+        ],
+        Threshold: 1,
+        AlarmActions: Match.anyValue(),
+      }),
+    ).not.toThrow();
+  });
+
+  it('counts responses that failed for good with a target-less rule and alarms on it', () => {
+    const rule = ruleNamed('CountFinalResponseFailures');
+
+    expect(rule['EventPattern']).toEqual(RESPONSE_FINAL_FAILURE_PATTERN);
+    expect(rule['Targets']).toBeUndefined();
+    expect(() =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'MatchedEvents',
+        Dimensions: [
+          {
+            Name: 'RuleName',
+            Value: { Ref: logicalId(template, 'AWS::Events::Rule', 'CountFinalResponseFailures') },
+          },
+        ],
+        AlarmActions: Match.anyValue(),
+      }),
+    ).not.toThrow();
   });
 
   it('feeds the detector from the ingest queue, reporting partial batch failures', () => {
@@ -402,10 +452,10 @@ describe('state, logs and alerts', () => {
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true });
     }
-    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(5);
+    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(6);
   });
 
-  it('alarms on every DLQ, every function error and failed responder steps, to the alert topic', () => {
+  it('alarms on every DLQ, every function error, failed responder steps and final response failures, to the alert topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
 

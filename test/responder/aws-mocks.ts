@@ -108,7 +108,8 @@ export function dependencies(
   config: ResponseConfig,
   options: { rateLimiter?: RateLimiter; auditDir?: string } = {},
 ): ResponderDependencies {
-  const sts = new StsGateway(new STSClient({ region: 'us-east-1' }));
+  // No real waiting between AssumeRole tries in tests.
+  const sts = new StsGateway(new STSClient({ region: 'us-east-1' }), () => Promise.resolve());
   return {
     config,
     responderRoleNames: ['CredtrailMemberResponse'],

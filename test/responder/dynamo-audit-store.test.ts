@@ -26,6 +26,7 @@ function incidentRecord(): IncidentRecord {
     plan,
     createdAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
+    lastError: null,
   };
 }
 
@@ -102,5 +103,18 @@ describe('DynamoAuditStore and DynamoRateLimiter against dynalite', () => {
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(3);
     expect(decisions.filter((decision) => !decision.allowed)).toHaveLength(1);
     expect(nextHour).toEqual({ allowed: true, count: 1 });
+  });
+
+  it('counts attempts atomically across containers, per mode, without touching the plan record', async () => {
+    const store = new DynamoAuditStore(dynamo.client, TABLE);
+    const other = new DynamoAuditStore(dynamo.client, TABLE);
+    const id = 'inc-attempts';
+    const counts = await Promise.all(
+      [store, other, store, other].map((s) => s.recordAttempt(id, 'enforce', 't')),
+    );
+    expect([...counts].sort()).toEqual([1, 2, 3, 4]);
+    expect(await store.recordAttempt(id, 'dry-run', 't')).toBe(1);
+    expect(await store.getIncident(id, 'enforce')).toBeNull();
+    expect(await store.listSteps(id, 'enforce', 'respond')).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { PutRolePolicyCommand, DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { Command } from 'commander';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,5 +69,41 @@ describe('credtrail respond / undo', () => {
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
     expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(2);
     expect(undone.out.join('')).toMatch(/undone/);
+  });
+
+  it('without credentials says AWS could not be read, names --offline, and blocks nothing later', async () => {
+    // Prepare: the SDK's default chain finds no credentials, so every read fails before AWS.
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    iamMock.on(GetRoleCommand).rejects(noCredentials);
+    const audit = join(dir, 'no-credentials');
+    // Act
+    const first = await run(['respond', findingPath, '--audit-dir', audit]);
+    const offline = await run(['respond', findingPath, '--offline', '--audit-dir', audit]);
+    primeAccount();
+    const later = await run(['respond', findingPath, '--audit-dir', audit]);
+    const enforced = await run(['respond', findingPath, '--enforce', '--audit-dir', audit]);
+    // Assess
+    expect(first.code).toBe(2);
+    expect(first.err.join('')).toMatch(/AWS could not be read .*Could not load credentials.*--offline/);
+    expect(first.out.join('')).toBe('');
+    expect(offline.code).toBe(0);
+    expect(offline.out.join('')).toMatch(/\[0\] revoke-sessions: planned/);
+    expect(later.code).toBe(0);
+    expect(later.out.join('')).toMatch(/mode dry-run, decision respond, status planned/);
+    expect(enforced.code).toBe(0);
+    expect(enforced.out.join('')).toMatch(/status completed/);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('a refused call ends the response as failed, printed, exit 1', async () => {
+    iamMock
+      .on(PutRolePolicyCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDenied' }));
+    const io = await run(['respond', findingPath, '--enforce', '--audit-dir', join(dir, 'refused-call')]);
+    expect(io.code).toBe(1);
+    expect(io.out.join('')).toMatch(/\[0\] revoke-sessions: failed/);
+    expect(io.err.join('')).toMatch(/response failed: executing a step: AccessDenied/);
   });
 });

@@ -1,9 +1,11 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { RetryableResponseError } from '../../lib/responder/response-errors';
 import type { Context } from 'aws-lambda';
 import { makeIdempotentResponder, processResponderEvent } from '../../lib/responder/responder-lambda';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
-import { dependencies, iamMock, mutatingCommands, primeAccount } from './aws-mocks';
+import { dependencies, iamMock, mutatingCommands, primeAccount, stsMock } from './aws-mocks';
 import { config, credtrailEvent, outsideAwsEvent } from './responder-fixtures';
 
 const IDEMPOTENCY_TABLE = 'credtrail-idempotency';
@@ -58,6 +60,47 @@ describe('responder handler', () => {
     // Assess
     expect(first).toEqual(expect.objectContaining({ status: 'completed' }));
     expect(second).toEqual(first);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('caches no failed attempt: the retry after the member role becomes trusted acts', async () => {
+    stsMock
+      .on(AssumeRoleCommand)
+      .rejects(Object.assign(new Error('not trusted yet'), { name: 'AccessDenied' }));
+    const deps = dependencies(config({ mode: 'enforce' }));
+    const handler = makeIdempotentResponder({
+      deps,
+      idempotencyTableName: IDEMPOTENCY_TABLE,
+      dynamo: dynamo.client,
+    });
+    const event = structuredClone(credtrailEvent);
+    event.detail.findingId = 'a'.repeat(32);
+    await expect(handler(event, lambdaContext())).rejects.toBeInstanceOf(RetryableResponseError);
+    primeAccount();
+    const retry = await handler(structuredClone(event), lambdaContext());
+    expect(retry).toEqual(expect.objectContaining({ status: 'completed' }));
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('does not replay a dry-run answer after the mode is switched to enforce', async () => {
+    const event = structuredClone(credtrailEvent);
+    event.detail.findingId = 'b'.repeat(32);
+    const dryRun = makeIdempotentResponder({
+      deps: dependencies(config({ mode: 'dry-run' })),
+      idempotencyTableName: IDEMPOTENCY_TABLE,
+      dynamo: dynamo.client,
+    });
+    const enforce = makeIdempotentResponder({
+      deps: dependencies(config({ mode: 'enforce' })),
+      idempotencyTableName: IDEMPOTENCY_TABLE,
+      dynamo: dynamo.client,
+    });
+    expect(await dryRun(structuredClone(event), lambdaContext())).toEqual(
+      expect.objectContaining({ status: 'planned' }),
+    );
+    expect(await enforce(structuredClone(event), lambdaContext())).toEqual(
+      expect.objectContaining({ status: 'completed' }),
+    );
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
 

@@ -12,11 +12,17 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { ResponsePlanDetailSchema, ResponseStepResultDetailSchema } from '../../lib/contracts/response-event';
+import {
+  ResponseFailedDetailSchema,
+  ResponsePlanDetailSchema,
+  ResponseStepResultDetailSchema,
+} from '../../lib/contracts/response-event';
+import { ResponseFailedError, RetryableResponseError } from '../../lib/responder/response-errors';
 import { normaliseEvent } from '../../lib/responder/incident-normaliser';
 import type { Incident } from '../../lib/responder/incident-schema';
 import { MemoryRateLimiter } from '../../lib/responder/rate-limiter';
-import { respondToIncident, undoIncident } from '../../lib/responder/responder-service';
+import { respondToIncident, type ResponseOutcome } from '../../lib/responder/responder-service';
+import { undoIncident } from '../../lib/responder/undo-service';
 import { UnknownIncidentError } from '../../lib/responder/audit-store';
 import {
   dependencies,
@@ -125,28 +131,40 @@ describe('respondToIncident', () => {
     expect(mutatingCommands(iamMock)).toEqual([]);
   });
 
-  it('a failing step stops the plan and is reported', async () => {
+  it('a refused step stops the plan, is reported, and the response is failed(final) at once', async () => {
     iamMock
       .on(PutRolePolicyCommand)
       .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDenied' }));
     const deps = dependencies(config({ mode: 'enforce', actions: ALL_ACTIONS }));
-    const outcome = await respondToIncident(incidentOf(outsideAwsEvent), deps);
+    const failure = await respondToIncident(incidentOf(outsideAwsEvent), deps).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ResponseFailedError);
+    const outcome = (failure as ResponseFailedError).outcome as ResponseOutcome;
     expect(outcome.status).toBe('failed');
     expect(outcome.steps.map((step) => step.status)).toEqual(['failed', 'skipped', 'skipped']);
     expect(outcome.steps[0]?.error).toMatch(/iam:PutRolePolicy: AccessDenied/);
     expect(mutatingCommands(ec2Mock)).toEqual([]);
     const results = publishedDetails().filter((event) => event.detailType === 'Response Step Result');
     expect(results).toHaveLength(3);
+    const failed = publishedDetails().filter((event) => event.detailType === 'Response Failed');
+    expect(failed.map((event) => ResponseFailedDetailSchema.parse(event.detail).stage)).toEqual([
+      'executing a step',
+    ]);
     expect((await deps.audit.getIncident(outcome.incidentId, 'enforce'))?.status).toBe('failed');
   });
 
-  it('never acts when the state cannot be read', async () => {
+  it('never acts when the state cannot be read, and leaves nothing that blocks the retry', async () => {
     stsMock.on(AssumeRoleCommand).rejects(new Error('not authorized to assume'));
     const deps = dependencies(config({ mode: 'enforce' }));
-    const outcome = await respondToIncident(incidentOf(outsideAwsEvent), deps);
-    expect(outcome.status).toBe('failed');
-    expect(outcome.plan?.decision).toBe('alert-only');
-    expect(publishedDetails()).toHaveLength(1);
+    const incident = incidentOf(outsideAwsEvent);
+    await expect(respondToIncident(incident, deps)).rejects.toBeInstanceOf(RetryableResponseError);
+    expect(publishedDetails()).toHaveLength(0);
+    expect(await deps.audit.getIncident(incident.incidentId, 'enforce')).toBeNull();
+    primeAccount();
+    const retry = await respondToIncident(incident, deps);
+    expect(retry.status).toBe('completed');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
 });
 
