@@ -23,11 +23,18 @@ import {
 import type { ObservedInstance } from './observed-state';
 
 export class InstanceNotFoundError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`instance ${instanceId} not found`);
+  constructor(
+    readonly instanceId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`instance ${instanceId} not found`, options);
     this.name = 'InstanceNotFoundError';
   }
 }
+
+// DescribeInstances answers an unknown id with an error, not an empty list (EC2 API reference, error
+// codes): the instance does not exist in this account and region.
+const UNKNOWN_INSTANCE_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 export interface ObservedGroup {
   groupId: string;
@@ -39,7 +46,14 @@ export class Ec2Gateway {
   constructor(private readonly client: EC2Client) {}
 
   async describeInstance(instanceId: string): Promise<ObservedInstance> {
-    const result = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    let result;
+    try {
+      result = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    } catch (error) {
+      if (error instanceof Error && UNKNOWN_INSTANCE_CODES.has(error.name))
+        throw new InstanceNotFoundError(instanceId, { cause: error });
+      throw error;
+    }
     const instance = result.Reservations?.flatMap((reservation) => reservation.Instances ?? [])[0];
     if (instance === undefined) throw new InstanceNotFoundError(instanceId);
     const [associations, termination] = await Promise.all([

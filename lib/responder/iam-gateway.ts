@@ -1,5 +1,6 @@
 import {
   DeleteRolePolicyCommand,
+  GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListRolePoliciesCommand,
@@ -8,6 +9,12 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
+
+/** The roles an instance profile holds, as IAM says (one at most, by IAM's quota). */
+export interface InstanceProfileRoles {
+  profileArn: string;
+  roleArns: string[];
+}
 
 /** The IAM calls the responder makes, on a client for the finding's account. */
 export class IamGateway {
@@ -33,12 +40,25 @@ export class IamGateway {
         return { name, document: decodeURIComponent(policy.PolicyDocument ?? '') };
       }),
     );
+    // GetRole's own name and path, not the finding's spelling: protection is decided on these.
     return {
-      name: roleName,
+      name: role?.RoleName ?? roleName,
       arn: role?.Arn ?? '',
       path: role?.Path ?? '/',
       tags: Object.fromEntries((role?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
       inlinePolicies,
+    };
+  }
+
+  /** The roles of an instance profile; the name is the last segment of its ARN. */
+  async instanceProfileRoles(profileArn: string): Promise<InstanceProfileRoles> {
+    const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+    const { InstanceProfile: profile } = await this.client.send(
+      new GetInstanceProfileCommand({ InstanceProfileName: name }),
+    );
+    return {
+      profileArn: profile?.Arn ?? '',
+      roleArns: (profile?.Roles ?? []).flatMap((role) => (role.Arn === undefined ? [] : [role.Arn])),
     };
   }
 

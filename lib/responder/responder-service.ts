@@ -13,13 +13,13 @@ import {
   type IncidentStatus,
   type StepRecord,
 } from './audit-store';
-import { executeCall, type AccountGateways } from './call-executor';
+import { executeStepCalls, type AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { UNOBSERVED, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
 import type { ResponseConfig } from './response-config-schema';
 import { actionableSteps, downgradeToAlertOnly, type PlanStep, type ResponsePlan } from './response-plan';
-import { planResponse } from './response-planner';
+import { planResponse, reasonsNotToRead } from './response-planner';
 import { StateReader } from './state-reader';
 import { planUndo } from './undo-planner';
 
@@ -97,7 +97,8 @@ export async function respondToIncident(
   try {
     let observed: ObservedState = UNOBSERVED;
     const wanted = deps.config.actions[incident.severity];
-    if (options.offline !== true && wanted.length > 0 && !incident.sample) {
+    // A sample, a type the responder does not act on, or no configured action: nothing is read.
+    if (options.offline !== true && reasonsNotToRead(incident, deps.config).length === 0) {
       gateways = await deps.gatewaysFor(
         incident.accountId,
         incident.region,
@@ -255,17 +256,8 @@ async function executeSteps(
     } else if (step.status !== 'planned') {
       outcome = outcomeOf(step, step.status, step.reason, 0, null, deps, mode, phase, incident);
     } else {
-      let applied = 0;
-      let error: string | null = null;
-      for (const call of step.calls) {
-        try {
-          await executeCall(call, gateways, refs);
-          applied += 1;
-        } catch (caught) {
-          error = `${call.api}: ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`;
-          break;
-        }
-      }
+      // Stops at the first failure; a quarantine fails closed (call-executor.ts).
+      const { applied, error, recovered } = await executeStepCalls(step.calls, gateways, refs);
       outcome =
         error === null
           ? outcomeOf(step, 'applied', step.reason, applied, null, deps, mode, phase, incident)
@@ -280,7 +272,7 @@ async function executeSteps(
               phase,
               incident,
             );
-      outcome.outputs = Object.fromEntries(refs);
+      outcome.outputs = { ...Object.fromEntries(refs), ...recovered };
     }
     if (outcome.status === 'failed') stopped = step;
     // Recorded before it is announced: the audit table is the source of truth undo reads.

@@ -17,6 +17,9 @@ export class StateReader {
     // The role is always read: its path and tags decide whether it is protected.
     const role = await this.iam.describeRole(incident.roleName);
     const instance = await this.describeInstance(incident.instanceId);
+    // The proof that these are the instance's credentials: its profile holds the finding's role.
+    const profileArn = instance?.profileAssociation?.profileArn ?? '';
+    const instanceProfile = profileArn === '' ? null : await this.iam.instanceProfileRoles(profileArn);
     const roleNetwork = actions.includes('pin-to-network') ? await this.roleNetwork(instance) : null;
     const isolationGroups: ObservedState['isolationGroups'] = {};
     if (actions.includes('quarantine-instance') && instance !== null) {
@@ -27,7 +30,7 @@ export class StateReader {
         };
       }
     }
-    return { role, instance, roleNetwork, isolationGroups };
+    return { role, instance, instanceProfile, roleNetwork, isolationGroups };
   }
 
   private async describeInstance(instanceId: string): Promise<ObservedInstance | null> {

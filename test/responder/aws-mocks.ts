@@ -8,7 +8,12 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mkdtempSync } from 'node:fs';
@@ -55,6 +60,24 @@ export function primeAccount(): void {
     },
   });
   iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: [], IsTruncated: false });
+  iamMock.on(GetInstanceProfileCommand).resolves({
+    InstanceProfile: {
+      InstanceProfileName: 'WebAppRole',
+      InstanceProfileId: 'AIPAEXAMPLEPROFILE123',
+      Arn: PROFILE_ARN,
+      Path: '/',
+      CreateDate: NOW,
+      Roles: [
+        {
+          RoleName: 'WebAppRole',
+          RoleId: 'AROAEXAMPLEROLEID1234',
+          Arn: 'arn:aws:iam::123456789012:role/WebAppRole',
+          Path: '/',
+          CreateDate: NOW,
+        },
+      ],
+    },
+  });
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
