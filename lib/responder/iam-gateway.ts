@@ -10,6 +10,16 @@ import {
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
 
+export class RoleNotFoundError extends Error {
+  constructor(
+    readonly roleName: string,
+    options?: ErrorOptions,
+  ) {
+    super(`role ${roleName} not found`, options);
+    this.name = 'RoleNotFoundError';
+  }
+}
+
 /** The roles an instance profile holds, as IAM says (one at most, by IAM's quota). */
 export interface InstanceProfileRoles {
   profileArn: string;
@@ -21,7 +31,13 @@ export class IamGateway {
   constructor(private readonly client: IAMClient) {}
 
   async describeRole(roleName: string): Promise<ObservedRole> {
-    const { Role: role } = await this.client.send(new GetRoleCommand({ RoleName: roleName }));
+    let role;
+    try {
+      ({ Role: role } = await this.client.send(new GetRoleCommand({ RoleName: roleName })));
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) throw new RoleNotFoundError(roleName, { cause: error });
+      throw error;
+    }
     const names: string[] = [];
     let marker: string | undefined;
     do {
@@ -51,6 +67,16 @@ export class IamGateway {
   }
 
   /** The roles of an instance profile; the name is the last segment of its ARN. */
+  /** null when the profile no longer exists. */
+  async findInstanceProfileRoles(profileArn: string): Promise<InstanceProfileRoles | null> {
+    try {
+      return await this.instanceProfileRoles(profileArn);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+  }
+
   async instanceProfileRoles(profileArn: string): Promise<InstanceProfileRoles> {
     const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
     const { InstanceProfile: profile } = await this.client.send(

@@ -21,7 +21,7 @@ import type { ResponseConfig } from './response-config-schema';
 import { actionableSteps, downgradeToAlertOnly, type PlanStep, type ResponsePlan } from './response-plan';
 import { planResponse, reasonsNotToRead } from './response-planner';
 import { StateReader } from './state-reader';
-import { planUndo } from './undo-planner';
+import { checkRecordedIncident, planUndo } from './undo-planner';
 
 export type ResponderLog = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -202,8 +202,29 @@ export async function undoIncident(
     deps.log.info('incident already undone', { incidentId });
     return { incidentId, status: 'undone', steps: [], plannedSteps: [] };
   }
+  const { incident } = record.plan;
+  checkRecordedIncident(incidentId, incident);
   const recorded = await deps.audit.listSteps(incidentId, 'enforce', 'respond');
-  const undoSteps = planUndo(recorded);
+  const gateways = await deps.gatewaysFor(
+    incident.accountId,
+    incident.region,
+    incident.partition,
+    `credtrail-undo-${incidentId}`,
+  );
+  // The records are checked against what the account says now (undo-planner.ts): never trusted alone.
+  const { observed, recordedProfile } = await new StateReader(
+    gateways.iam,
+    gateways.ec2,
+    deps.config,
+  ).observeForUndo(incident, recordedProfileArn(recorded));
+  const undoSteps = planUndo(recorded, {
+    incidentId,
+    incident,
+    observed,
+    recordedProfile,
+    config: deps.config,
+    responderRoleNames: deps.responderRoleNames,
+  });
   const undoPlan: ResponsePlan = {
     ...record.plan,
     decision: undoSteps.some((step) => step.status === 'planned') ? 'respond' : 'alert-only',
@@ -215,17 +236,18 @@ export async function undoIncident(
     return { incidentId, status: record.status, steps: [], plannedSteps: undoSteps };
 
   await deps.publisher.publishPlan(planDetail(undoPlan, 'undo'));
-  const { incident } = record.plan;
-  const gateways = await deps.gatewaysFor(
-    incident.accountId,
-    incident.region,
-    incident.partition,
-    `credtrail-undo-${incidentId}`,
-  );
   const steps = await executeSteps(undoSteps, gateways, incident, 'enforce', 'undo', deps);
   const status: IncidentStatus = steps.some((step) => step.status === 'failed') ? 'undo-failed' : 'undone';
   await deps.audit.updateIncidentStatus(incidentId, 'enforce', status, deps.now().toISOString());
   return { incidentId, status, steps, plannedSteps: undoSteps };
+}
+
+function recordedProfileArn(records: readonly StepRecord[]): string | null {
+  for (const record of records) {
+    if (record.priorState.kind === 'instance' && record.priorState.profileAssociation !== null)
+      return record.priorState.profileAssociation.profileArn;
+  }
+  return null;
 }
 
 async function executeSteps(

@@ -111,8 +111,45 @@ export function primeAccount(): void {
     .on(DescribeNatGatewaysCommand)
     .resolves({ NatGateways: [{ NatGatewayAddresses: [{ PublicIp: NAT_IP }] }] });
   ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-  ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-0isolation00000001' });
+  ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: ISOLATION_SG });
   eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+}
+
+export const ISOLATION_SG = 'sg-0isolation00000001';
+
+/** The account as a quarantine left it: the interface in the isolation group, the profile removed. */
+export function primeQuarantined(): void {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: INSTANCE_ID,
+            State: { Name: 'running' },
+            VpcId: VPC_ID,
+            Tags: [
+              { Key: 'Name', Value: 'web-1' },
+              { Key: 'credtrail:quarantine', Value: 'set' },
+            ],
+            NetworkInterfaces: [
+              { NetworkInterfaceId: ENI_ID, VpcId: VPC_ID, Groups: [{ GroupId: ISOLATION_SG }] },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+  ec2Mock
+    .on(DescribeSecurityGroupsCommand)
+    .resolves({ SecurityGroups: [] })
+    .on(DescribeSecurityGroupsCommand, {
+      Filters: [
+        { Name: 'vpc-id', Values: [VPC_ID] },
+        { Name: 'group-name', Values: ['credtrail-isolation'] },
+      ],
+    })
+    .resolves({ SecurityGroups: [{ GroupId: ISOLATION_SG, IpPermissions: [], IpPermissionsEgress: [] }] });
 }
 
 /** Names of the commands a mock received that change something (anything but Get/List/Describe). */

@@ -25,6 +25,7 @@ import {
   iamMock,
   mutatingCommands,
   primeAccount,
+  primeQuarantined,
   stsMock,
 } from './aws-mocks';
 import { config, ENI_ID, outsideAwsEvent, WEB_SG, insideAwsEvent } from './responder-fixtures';
@@ -159,6 +160,7 @@ describe('undoIncident', () => {
       config({ mode: 'enforce', actions: ALL_ACTIONS, quarantine: { removeInstanceProfile: true } }),
     );
     const response = await respondToIncident(incidentOf(outsideAwsEvent), deps);
+    primeQuarantined();
     iamMock.resetHistory();
     ec2Mock.resetHistory();
     // Act
