@@ -180,13 +180,15 @@ describe('undo only undoes credtrail', () => {
     const { deps, incidentId } = await enforcedIncident(['revoke-sessions']);
     const record = await deps.audit.getIncident(incidentId, 'enforce');
     const audit = tampered(deps.audit, (step) => step);
-    audit.getIncident = async () =>
-      record === null
-        ? null
-        : {
-            ...record,
-            plan: { ...record.plan, incident: { ...record.plan.incident, incidentId: 'inc-other' } },
-          };
+    audit.getIncident = () =>
+      Promise.resolve(
+        record === null
+          ? null
+          : {
+              ...record,
+              plan: { ...record.plan, incident: { ...record.plan.incident, incidentId: 'inc-other' } },
+            },
+      );
     await expect(undoIncident(incidentId, { ...deps, audit })).rejects.toBeInstanceOf(
       UntrustedAuditRecordError,
     );
