@@ -18,6 +18,7 @@ import type { ResponderEnvironment } from './responder-environment';
 import { respondToIncident, type ResponderDependencies, type ResponseOutcome } from './responder-service';
 import { memberRoleArn } from '../aws/member-role';
 import { StsGateway } from './sts-gateway';
+import { looksLikeUndoRequest, processUndoRequest, type UndoResponse } from './undo-request';
 
 export interface ResponderClients {
   sts: STSClient;
@@ -105,9 +106,13 @@ export function makeIdempotentResponder(options: IdempotentResponderOptions) {
     eventKeyJmesPath: '[source, detail.id || detail.findingId]',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
   });
-  return makeIdempotent(
+  const respond = makeIdempotent(
     async (event: unknown, _context: Context): Promise<ResponderResult> =>
       processResponderEvent(event, options.deps),
     { persistenceStore, config },
   );
+  // An operator's undo (direct invocation) is not a finding: it has its own checks and is idempotent
+  // by the incident's status.
+  return async (event: unknown, context: Context): Promise<ResponderResult | UndoResponse> =>
+    looksLikeUndoRequest(event) ? processUndoRequest(event, options.deps) : respond(event, context);
 }
