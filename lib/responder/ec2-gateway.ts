@@ -7,9 +7,8 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeNatGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DisassociateIamInstanceProfileCommand,
   ModifyInstanceAttributeCommand,
@@ -56,19 +55,14 @@ export class Ec2Gateway {
     }
     const instance = result.Reservations?.flatMap((reservation) => reservation.Instances ?? [])[0];
     if (instance === undefined) throw new InstanceNotFoundError(instanceId);
-    const [associations, termination] = await Promise.all([
-      this.client.send(
-        new DescribeIamInstanceProfileAssociationsCommand({
-          Filters: [
-            { Name: 'instance-id', Values: [instanceId] },
-            { Name: 'state', Values: ['associated'] },
-          ],
-        }),
-      ),
-      this.client.send(
-        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }),
-      ),
-    ]);
+    const associations = await this.client.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instanceId] },
+          { Name: 'state', Values: ['associated'] },
+        ],
+      }),
+    );
     const association = associations.IamInstanceProfileAssociations?.[0];
     return {
       instanceId,
@@ -89,7 +83,8 @@ export class Ec2Gateway {
               profileArn: association.IamInstanceProfile?.Arn ?? '',
             }
           : null,
-      terminationProtection: termination.DisableApiTermination?.Value === true,
+      // DescribeInstances does not say, and the member role may not call DescribeInstanceAttribute.
+      terminationProtection: null,
     };
   }
 
@@ -113,19 +108,29 @@ export class Ec2Gateway {
     return instances;
   }
 
+  /**
+   * Public addresses of the NAT gateways in these VPCs, read from their network interfaces
+   * (`InterfaceType` natGateway): DescribeNetworkInterfaces is among the member role's reads,
+   * DescribeNatGateways is not.
+   */
   async natGatewayPublicIps(vpcIds: readonly string[]): Promise<string[]> {
     if (vpcIds.length === 0) return [];
-    const result = await this.client.send(
-      new DescribeNatGatewaysCommand({
-        Filter: [
-          { Name: 'vpc-id', Values: [...vpcIds] },
-          { Name: 'state', Values: ['available', 'pending'] },
-        ],
-      }),
-    );
-    return (result.NatGateways ?? []).flatMap((nat) =>
-      (nat.NatGatewayAddresses ?? []).flatMap((address) => (address.PublicIp ? [address.PublicIp] : [])),
-    );
+    const ips: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [{ Name: 'vpc-id', Values: [...vpcIds] }],
+          NextToken: nextToken,
+        }),
+      );
+      for (const eni of page.NetworkInterfaces ?? []) {
+        if (eni.InterfaceType === 'natGateway' && eni.Association?.PublicIp)
+          ips.push(eni.Association.PublicIp);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    return ips;
   }
 
   async findSecurityGroup(vpcId: string, groupName: string): Promise<ObservedGroup | null> {

@@ -22,7 +22,8 @@ export const ObservedInstanceSchema = z.object({
   ),
   volumeIds: z.array(z.string()),
   profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
-  terminationProtection: z.boolean(),
+  /** null: not read (the member role may not call DescribeInstanceAttribute). */
+  terminationProtection: z.boolean().nullable(),
 });
 export type ObservedInstance = z.infer<typeof ObservedInstanceSchema>;
 

@@ -96,7 +96,7 @@ export function planQuarantine(input: PlanInput, index: number): PlanStep {
       failClosed,
     });
   }
-  if (!instance.terminationProtection) {
+  if (instance.terminationProtection !== true) {
     calls.push({
       api: 'ec2:ModifyInstanceAttribute',
       input: { InstanceId: instance.instanceId, DisableApiTermination: { Value: true } },

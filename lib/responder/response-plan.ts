@@ -107,7 +107,8 @@ export const QuarantinePriorStateSchema = z.object({
   kind: z.literal('instance'),
   instanceId: z.string(),
   interfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
-  terminationProtection: z.boolean(),
+  /** null: not read, so undo leaves termination protection on. */
+  terminationProtection: z.boolean().nullable(),
   profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
 });
 

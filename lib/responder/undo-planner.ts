@@ -164,7 +164,9 @@ function undoQuarantine(record: StepRecord, base: StepBase, context: UndoContext
     calls.push(...restored.calls);
     notes.push(...restored.notes);
   }
-  if (apis.has('ec2:ModifyInstanceAttribute')) {
+  if (apis.has('ec2:ModifyInstanceAttribute') && prior.terminationProtection === null) {
+    notes.push('Termination protection is left on: its earlier value was not read.');
+  } else if (apis.has('ec2:ModifyInstanceAttribute') && prior.terminationProtection !== null) {
     calls.push({
       api: 'ec2:ModifyInstanceAttribute',
       input: {

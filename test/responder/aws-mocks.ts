@@ -1,9 +1,8 @@
 import {
   CreateSecurityGroupCommand,
   DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeNatGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -106,10 +105,17 @@ export function primeAccount(): void {
       },
     ],
   });
-  ec2Mock.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: false } });
-  ec2Mock
-    .on(DescribeNatGatewaysCommand)
-    .resolves({ NatGateways: [{ NatGatewayAddresses: [{ PublicIp: NAT_IP }] }] });
+  ec2Mock.on(DescribeNetworkInterfacesCommand).resolves({
+    NetworkInterfaces: [
+      { NetworkInterfaceId: ENI_ID, InterfaceType: 'interface', VpcId: VPC_ID },
+      {
+        NetworkInterfaceId: 'eni-0nat0000000000000',
+        InterfaceType: 'natGateway',
+        VpcId: VPC_ID,
+        Association: { PublicIp: NAT_IP },
+      },
+    ],
+  });
   ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
   ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: ISOLATION_SG });
   eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });

@@ -1,4 +1,4 @@
-import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { FindingType } from '../../lib/contracts/finding-event';
@@ -86,5 +86,10 @@ describe('the responder refuses what it cannot prove', () => {
     expect(iamMock.commandCalls(GetInstanceProfileCommand)[0]?.args[0].input).toEqual({
       InstanceProfileName: 'WebAppRole',
     });
+    // The fleet's NAT address comes from its network interfaces (DescribeNetworkInterfaces).
+    const pin = iamMock
+      .commandCalls(PutRolePolicyCommand)
+      .find((call) => call.args[0].input.PolicyName === 'CredtrailPinToNetwork');
+    expect(pin?.args[0].input.PolicyDocument).toContain('203.0.113.10/32');
   });
 });

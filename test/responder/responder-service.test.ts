@@ -176,9 +176,8 @@ describe('undoIncident', () => {
     expect(
       ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((call) => call.args[0].input),
     ).toEqual([{ NetworkInterfaceId: ENI_ID, Groups: [WEB_SG] }]);
-    expect(
-      ec2Mock.commandCalls(ModifyInstanceAttributeCommand)[0]?.args[0].input.DisableApiTermination,
-    ).toEqual({ Value: false });
+    // Its earlier value was not read (no DescribeInstanceAttribute): termination protection stays on.
+    expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
     expect(
       ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)[0]?.args[0].input.IamInstanceProfile?.Arn,
     ).toMatch(/WebAppRole/);
