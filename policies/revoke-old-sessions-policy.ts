@@ -26,36 +26,53 @@ export function revokeOldSessionsPolicy(cutoff: Date): PolicyDocument {
 }
 
 /**
- * The cut-off a revoke document enforces: the latest `aws:TokenIssueTime` under `DateLessThan` in
- * any Deny statement. Works for ours and the console's; `null` when the document has none.
+ * The cut-off of a document that really revokes old sessions, or `null`. A statement counts only when
+ * it is exactly the shape above: `Effect` Deny, `Action` `*`, `Resource` `*`, and one condition, a
+ * single `DateLessThan` on `aws:TokenIssueTime`, no `NotAction`/`NotResource`/`Principal`. Anything else
+ * (a Deny on one action, extra conditions that narrow it, a second operator) may be a decoy planted so
+ * the responder skips revocation. A cut-off later than `now` is also refused: a policy that claims to
+ * deny tokens issued in 2099 says nothing true about what was done. With several real statements the
+ * latest cut-off wins. Works for ours and the console's (`AWSRevokeOlderSessions`).
  */
-export function revokeCutoffOf(documentJson: string): Date | null {
+export function revokeCutoffOf(documentJson: string, now: Date): Date | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(documentJson);
   } catch {
     return null;
   }
-  if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) return null;
+  if (!isRecord(parsed) || !('Statement' in parsed)) return null;
   const statements: unknown[] = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
   let latest: Date | null = null;
   for (const statement of statements) {
-    const times = tokenIssueTimes(statement);
-    for (const time of times) {
-      const date = new Date(time);
-      if (!Number.isNaN(date.getTime()) && (latest === null || date > latest)) latest = date;
-    }
+    const cutoff = realRevokeCutoff(statement);
+    if (cutoff !== null && cutoff <= now && (latest === null || cutoff > latest)) latest = cutoff;
   }
   return latest;
 }
 
-function tokenIssueTimes(statement: unknown): string[] {
-  if (typeof statement !== 'object' || statement === null) return [];
-  const record = statement as Record<string, unknown>;
-  if (record.Effect !== 'Deny') return [];
-  const condition = record.Condition as Record<string, Record<string, unknown>> | undefined;
-  const value = condition?.DateLessThan?.['aws:TokenIssueTime'];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
+const REVOKE_STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'Resource', 'Condition']);
+
+function realRevokeCutoff(statement: unknown): Date | null {
+  if (!isRecord(statement)) return null;
+  if (Object.keys(statement).some((key) => !REVOKE_STATEMENT_KEYS.has(key))) return null;
+  if (statement.Effect !== 'Deny' || !isStar(statement.Action) || !isStar(statement.Resource)) return null;
+  const condition = statement.Condition;
+  if (!isRecord(condition) || Object.keys(condition).length !== 1) return null;
+  const dateLessThan = condition.DateLessThan;
+  if (!isRecord(dateLessThan) || Object.keys(dateLessThan).length !== 1) return null;
+  const raw = dateLessThan['aws:TokenIssueTime'];
+  const value = Array.isArray(raw) && raw.length === 1 ? (raw[0] as unknown) : raw;
+  if (typeof value !== 'string') return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** `"*"` or `["*"]`: every action, every resource. */
+function isStar(value: unknown): boolean {
+  return value === '*' || (Array.isArray(value) && value.length === 1 && value[0] === '*');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Command } from 'commander';
@@ -35,6 +36,7 @@ import {
 } from '../responder/response-errors';
 import { memberRoleArn } from '../aws/member-role';
 import { StsGateway } from '../responder/sts-gateway';
+import { undoThroughLambda } from './undo-via-lambda';
 
 export const RespondExitCode = { Ok: 0, NotDone: 1, Error: 2 } as const;
 export const DEFAULT_AUDIT_DIR = '.credtrail-state/audit';
@@ -69,6 +71,7 @@ interface RespondFlags extends CommonFlags {
 
 interface UndoFlags extends CommonFlags {
   dryRun: boolean;
+  lambda?: string;
 }
 
 export function registerRespondCommands(program: Command, io: RespondIo = processIo): void {
@@ -129,11 +132,28 @@ export function registerRespondCommands(program: Command, io: RespondIo = proces
     .command('undo')
     .description('Restore what an enforced response replaced, from its audit record')
     .argument('<incidentId>', 'the incident id printed by respond (inc-…)')
-    .option('--dry-run', 'print the restoring calls without making them', false);
+    .option('--dry-run', 'print the restoring calls without making them', false)
+    .option(
+      '--lambda <function>',
+      'ask the deployed responder Lambda to undo (needs lambda:InvokeFunction on it)',
+    );
   withAuditOptions(undo).action(async (incidentId: string, flags: UndoFlags) => {
     await guarded(io, async () => {
-      const deps = cliDependencies(ResponseConfigSchema.parse({}), flags);
-      const outcome = await undoIncident(incidentId, deps, { dryRun: flags.dryRun });
+      const outcome =
+        flags.lambda === undefined
+          ? await undoIncident(incidentId, cliDependencies(ResponseConfigSchema.parse({}), flags), {
+              dryRun: flags.dryRun,
+            })
+          : await undoThroughLambda(new LambdaClient({}), flags.lambda, {
+              action: 'undo',
+              incidentId,
+              dryRun: flags.dryRun,
+            });
+      if (outcome.status === 'refused') {
+        io.stderr.write(`refused: ${outcome.reason ?? 'no reason given'}\n`);
+        io.setExitCode(RespondExitCode.NotDone);
+        return;
+      }
       if (flags.json) io.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
       else {
         io.stdout.write(`undo ${incidentId}: ${flags.dryRun ? 'planned' : outcome.status}\n`);
@@ -168,7 +188,7 @@ function withAuditOptions(command: Command): Command {
     .option('--audit-table <name>', 'use this DynamoDB audit table instead of --audit-dir')
     .option(
       '--member-role <name>',
-      "assume this role in the incident's account (default: current credentials)",
+      "assume this role in the incident's account (default: current credentials); not the deployed member response role, which trusts only the responder Lambda",
     )
     .option('--json', 'print the outcome as JSON', false);
 }

@@ -7,9 +7,8 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeNatGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DisassociateIamInstanceProfileCommand,
   ModifyInstanceAttributeCommand,
@@ -23,11 +22,18 @@ import {
 import type { ObservedInstance } from './observed-state';
 
 export class InstanceNotFoundError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`instance ${instanceId} not found`);
+  constructor(
+    readonly instanceId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`instance ${instanceId} not found`, options);
     this.name = 'InstanceNotFoundError';
   }
 }
+
+// DescribeInstances answers an unknown id with an error, not an empty list (EC2 API reference, error
+// codes): the instance does not exist in this account and region.
+const UNKNOWN_INSTANCE_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 export interface ObservedGroup {
   groupId: string;
@@ -39,22 +45,24 @@ export class Ec2Gateway {
   constructor(private readonly client: EC2Client) {}
 
   async describeInstance(instanceId: string): Promise<ObservedInstance> {
-    const result = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    let result;
+    try {
+      result = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    } catch (error) {
+      if (error instanceof Error && UNKNOWN_INSTANCE_CODES.has(error.name))
+        throw new InstanceNotFoundError(instanceId, { cause: error });
+      throw error;
+    }
     const instance = result.Reservations?.flatMap((reservation) => reservation.Instances ?? [])[0];
     if (instance === undefined) throw new InstanceNotFoundError(instanceId);
-    const [associations, termination] = await Promise.all([
-      this.client.send(
-        new DescribeIamInstanceProfileAssociationsCommand({
-          Filters: [
-            { Name: 'instance-id', Values: [instanceId] },
-            { Name: 'state', Values: ['associated'] },
-          ],
-        }),
-      ),
-      this.client.send(
-        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }),
-      ),
-    ]);
+    const associations = await this.client.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instanceId] },
+          { Name: 'state', Values: ['associated'] },
+        ],
+      }),
+    );
     const association = associations.IamInstanceProfileAssociations?.[0];
     return {
       instanceId,
@@ -75,7 +83,8 @@ export class Ec2Gateway {
               profileArn: association.IamInstanceProfile?.Arn ?? '',
             }
           : null,
-      terminationProtection: termination.DisableApiTermination?.Value === true,
+      // DescribeInstances does not say, and the member role may not call DescribeInstanceAttribute.
+      terminationProtection: null,
     };
   }
 
@@ -99,19 +108,29 @@ export class Ec2Gateway {
     return instances;
   }
 
+  /**
+   * Public addresses of the NAT gateways in these VPCs, read from their network interfaces
+   * (`InterfaceType` natGateway): DescribeNetworkInterfaces is among the member role's reads,
+   * DescribeNatGateways is not.
+   */
   async natGatewayPublicIps(vpcIds: readonly string[]): Promise<string[]> {
     if (vpcIds.length === 0) return [];
-    const result = await this.client.send(
-      new DescribeNatGatewaysCommand({
-        Filter: [
-          { Name: 'vpc-id', Values: [...vpcIds] },
-          { Name: 'state', Values: ['available', 'pending'] },
-        ],
-      }),
-    );
-    return (result.NatGateways ?? []).flatMap((nat) =>
-      (nat.NatGatewayAddresses ?? []).flatMap((address) => (address.PublicIp ? [address.PublicIp] : [])),
-    );
+    const ips: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [{ Name: 'vpc-id', Values: [...vpcIds] }],
+          NextToken: nextToken,
+        }),
+      );
+      for (const eni of page.NetworkInterfaces ?? []) {
+        if (eni.InterfaceType === 'natGateway' && eni.Association?.PublicIp)
+          ips.push(eni.Association.PublicIp);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    return ips;
   }
 
   async findSecurityGroup(vpcId: string, groupName: string): Promise<ObservedGroup | null> {

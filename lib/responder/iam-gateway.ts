@@ -1,5 +1,6 @@
 import {
   DeleteRolePolicyCommand,
+  GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListRolePoliciesCommand,
@@ -9,12 +10,34 @@ import {
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
 
+export class RoleNotFoundError extends Error {
+  constructor(
+    readonly roleName: string,
+    options?: ErrorOptions,
+  ) {
+    super(`role ${roleName} not found`, options);
+    this.name = 'RoleNotFoundError';
+  }
+}
+
+/** The roles an instance profile holds, as IAM says (one at most, by IAM's quota). */
+export interface InstanceProfileRoles {
+  profileArn: string;
+  roleArns: string[];
+}
+
 /** The IAM calls the responder makes, on a client for the finding's account. */
 export class IamGateway {
   constructor(private readonly client: IAMClient) {}
 
   async describeRole(roleName: string): Promise<ObservedRole> {
-    const { Role: role } = await this.client.send(new GetRoleCommand({ RoleName: roleName }));
+    let role;
+    try {
+      ({ Role: role } = await this.client.send(new GetRoleCommand({ RoleName: roleName })));
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) throw new RoleNotFoundError(roleName, { cause: error });
+      throw error;
+    }
     const names: string[] = [];
     let marker: string | undefined;
     do {
@@ -33,12 +56,35 @@ export class IamGateway {
         return { name, document: decodeURIComponent(policy.PolicyDocument ?? '') };
       }),
     );
+    // GetRole's own name and path, not the finding's spelling: protection is decided on these.
     return {
-      name: roleName,
+      name: role?.RoleName ?? roleName,
       arn: role?.Arn ?? '',
       path: role?.Path ?? '/',
       tags: Object.fromEntries((role?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
       inlinePolicies,
+    };
+  }
+
+  /** The roles of an instance profile; the name is the last segment of its ARN. */
+  /** null when the profile no longer exists. */
+  async findInstanceProfileRoles(profileArn: string): Promise<InstanceProfileRoles | null> {
+    try {
+      return await this.instanceProfileRoles(profileArn);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+  }
+
+  async instanceProfileRoles(profileArn: string): Promise<InstanceProfileRoles> {
+    const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+    const { InstanceProfile: profile } = await this.client.send(
+      new GetInstanceProfileCommand({ InstanceProfileName: name }),
+    );
+    return {
+      profileArn: profile?.Arn ?? '',
+      roleArns: (profile?.Roles ?? []).flatMap((role) => (role.Arn === undefined ? [] : [role.Arn])),
     };
   }
 

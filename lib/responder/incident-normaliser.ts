@@ -12,6 +12,7 @@ import {
   GuardDutyFindingDetailSchema,
   type GuardDutyFindingDetail,
 } from './guardduty-finding-schema';
+import { identifierProblems } from './aws-identifiers';
 import { IncidentSchema, type Incident } from './incident-schema';
 
 /** The EventBridge envelope; `account` is the account that put the event on the bus. */
@@ -78,12 +79,20 @@ export function normaliseEvent(raw: unknown, options: NormaliseOptions): Normali
   };
 }
 
-// The finding must name what we would act on: an account, a role, an instance id and a key.
+// The finding must name what we would act on (an account, a role, an instance id and a key), each in
+// the format AWS gives it and agreeing with each other. A GuardDuty sample carries placeholders
+// ("GeneratedFindingAccessKeyId") and is never acted on, so only its shape is checked.
 function validated(candidate: Incident): NormaliseResult {
   const parsed = IncidentSchema.safeParse(candidate);
-  return parsed.success
-    ? { ok: true, incident: parsed.data }
-    : { ok: false, reason: `finding lacks what a response needs: ${z.prettifyError(parsed.error)}` };
+  if (!parsed.success)
+    return { ok: false, reason: `finding lacks what a response needs: ${z.prettifyError(parsed.error)}` };
+  const problems = parsed.data.sample ? [] : identifierProblems(parsed.data);
+  if (problems.length > 0)
+    return {
+      ok: false,
+      reason: `finding names identifiers credtrail will not act on: ${problems.join('; ')}`,
+    };
+  return { ok: true, incident: parsed.data };
 }
 
 // A member account can put any `credtrail.*` event on the bus (and forward its own GuardDuty events);
@@ -171,7 +180,8 @@ function isSampleFinding(detail: GuardDutyFindingDetail): boolean {
 }
 
 function fromCredtrail(detail: FindingDetail): Incident {
-  const partition = detail.roleArn.split(':')[1] ?? 'aws';
+  // The ARN's partition; identifierProblems then checks it against the region.
+  const partition = detail.roleArn.split(':')[1] ?? '';
   return {
     incidentId: incidentIdFor('credtrail', detail.findingId),
     findingSource: 'credtrail',

@@ -22,7 +22,8 @@ export const ObservedInstanceSchema = z.object({
   ),
   volumeIds: z.array(z.string()),
   profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
-  terminationProtection: z.boolean(),
+  /** null: not read (the member role may not call DescribeInstanceAttribute). */
+  terminationProtection: z.boolean().nullable(),
 });
 export type ObservedInstance = z.infer<typeof ObservedInstanceSchema>;
 
@@ -31,9 +32,18 @@ export const ObservedGroupSchema = z.object({
   ruleCount: z.number().int().nonnegative(),
 });
 
+/** The instance's profile as IAM describes it: the proof that the finding's role is the instance's. */
+export const ObservedInstanceProfileSchema = z.object({
+  profileArn: z.string(),
+  roleArns: z.array(z.string()),
+});
+export type ObservedInstanceProfile = z.infer<typeof ObservedInstanceProfileSchema>;
+
 export const ObservedStateSchema = z.object({
   role: ObservedRoleSchema.nullable(),
   instance: ObservedInstanceSchema.nullable(),
+  /** null when the instance has no profile or was not read. */
+  instanceProfile: ObservedInstanceProfileSchema.nullable(),
   /** The network of every instance running with the role's profile in the region. */
   roleNetwork: z.object({ vpcIds: z.array(z.string()), egressIps: z.array(z.string()) }).nullable(),
   /** Per VPC: the isolation and transition groups if they already exist. */
@@ -47,6 +57,7 @@ export type ObservedState = z.infer<typeof ObservedStateSchema>;
 export const UNOBSERVED: ObservedState = {
   role: null,
   instance: null,
+  instanceProfile: null,
   roleNetwork: null,
   isolationGroups: {},
 };

@@ -19,6 +19,7 @@ import type { ResponderEnvironment } from './responder-environment';
 import { respondToIncident, type ResponderDependencies, type ResponseOutcome } from './responder-service';
 import { memberRoleArn } from '../aws/member-role';
 import { StsGateway } from './sts-gateway';
+import { looksLikeUndoRequest, processUndoRequest, type UndoResponse } from './undo-request';
 
 export interface ResponderClients {
   sts: STSClient;
@@ -120,6 +121,10 @@ export function makeIdempotentResponder(options: IdempotentResponderOptions) {
       processResponderEvent(keyed.event, options.deps),
     { persistenceStore, config },
   );
-  return (event: unknown, context: Context): Promise<ResponderResult> =>
-    respond({ mode: options.deps.config.mode, event }, context);
+  // An operator's undo (direct invocation) is not a finding: it has its own checks and is idempotent
+  // by the incident's status.
+  return async (event: unknown, context: Context): Promise<ResponderResult | UndoResponse> =>
+    looksLikeUndoRequest(event)
+      ? processUndoRequest(event, options.deps)
+      : respond({ mode: options.deps.config.mode, event }, context);
 }

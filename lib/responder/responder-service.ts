@@ -22,7 +22,7 @@ import {
   type ResponseStage,
 } from './response-errors';
 import { actionableSteps, downgradeToAlertOnly, type ResponsePlan } from './response-plan';
-import { planResponse } from './response-planner';
+import { planResponse, reasonsNotToRead } from './response-planner';
 import { StateReader } from './state-reader';
 import { recordUnexecuted, runSteps, stepContextOf, type StepOutcome } from './step-runner';
 import { reannounceFailure, settleFailed, type AttemptState, type Failure } from './response-failure';
@@ -230,7 +230,8 @@ async function planFresh(
   let observed: ObservedState = UNOBSERVED;
   const wanted = deps.config.actions[incident.severity];
   // Unknown state means unknown protection: a plan is only made from state that was read.
-  if (wanted.length > 0 && !incident.sample) {
+  // A sample, a type the responder does not act on, or no configured action: nothing is read.
+  if (reasonsNotToRead(incident, deps.config).length === 0) {
     const reached = await inStage('assuming the member role', () =>
       gatewaysForIncident(incident, deps, 'credtrail'),
     );

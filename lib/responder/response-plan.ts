@@ -13,6 +13,13 @@ const IpPermissionSchema = z.object({
 export type IpPermission = z.infer<typeof IpPermissionSchema>;
 const TagSchema = z.object({ Key: z.string(), Value: z.string() });
 
+/**
+ * On a quarantine move: where the interface goes if any call of the step fails while it may sit in the
+ * all-open transition group: the isolation group, else back to the groups it had.
+ */
+export const FailClosedSchema = z.object({ isolation: z.array(z.string()), recorded: z.array(z.string()) });
+export type FailClosed = z.infer<typeof FailClosedSchema>;
+
 /** Every mutating call the responder can make, with its exact input. */
 export const ApiCallSchema = z.discriminatedUnion('api', [
   z.object({
@@ -48,6 +55,7 @@ export const ApiCallSchema = z.discriminatedUnion('api', [
   z.object({
     api: z.literal('ec2:ModifyNetworkInterfaceAttribute'),
     input: z.object({ NetworkInterfaceId: z.string(), Groups: z.array(z.string()) }),
+    failClosed: FailClosedSchema.optional(),
   }),
   z.object({
     api: z.literal('ec2:ModifyInstanceAttribute'),
@@ -99,7 +107,8 @@ export const QuarantinePriorStateSchema = z.object({
   kind: z.literal('instance'),
   instanceId: z.string(),
   interfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
-  terminationProtection: z.boolean(),
+  /** null: not read, so undo leaves termination protection on. */
+  terminationProtection: z.boolean().nullable(),
   profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
 });
 

@@ -1,5 +1,4 @@
 import ipaddr from 'ipaddr.js';
-import { FindingType } from '../contracts/finding-event';
 import type { ResponseAction, ResponseMode } from '../contracts/response-event';
 import { pinToNetworkPolicy, PIN_POLICY_NAME, type RoleNetwork } from '../../policies/pin-to-network-policy';
 import {
@@ -13,17 +12,15 @@ import {
   revokeCutoffOf,
   revokeOldSessionsPolicy,
 } from '../../policies/revoke-old-sessions-policy';
+import { credentialProofRefusal, findingTypeRefusal } from './credential-proof';
 import type { Incident } from './incident-schema';
-import type { ObservedInstance, ObservedState } from './observed-state';
-import { instanceProtectionReason, roleProtectionReason } from './resource-protection';
+import type { ObservedState } from './observed-state';
+import { planQuarantine } from './quarantine-planner';
+import { roleProtectionReason, type RoleProtectionSettings } from './resource-protection';
 import type { ResponseConfig } from './response-config-schema';
-import {
-  REF_PREFIX,
-  type ApiCall,
-  type IpPermission,
-  type PlanStep,
-  type ResponsePlan,
-} from './response-plan';
+import type { PlanStep, ResponsePlan } from './response-plan';
+
+export { QUARANTINE_TAG_KEY } from './quarantine-planner';
 
 export interface PlanInput {
   incident: Incident;
@@ -36,23 +33,32 @@ export interface PlanInput {
   responderRoleNames: readonly string[];
 }
 
-export const QUARANTINE_TAG_KEY = 'credtrail:quarantine';
 const ACTION_ORDER: readonly ResponseAction[] = ['revoke-sessions', 'pin-to-network', 'quarantine-instance'];
-const ALL_TRAFFIC: IpPermission[] = [
-  { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
-];
+
+/**
+ * Why nothing will be planned for this incident, decided from the finding and the configuration alone:
+ * the responder then reads nothing in the member account. Empty when planning may go on.
+ */
+export function reasonsNotToRead(incident: Incident, config: ResponseConfig): string[] {
+  const reasons: string[] = [];
+  if (incident.sample) reasons.push('GuardDuty sample finding: never acted on');
+  const typeRefusal = findingTypeRefusal(incident);
+  if (typeRefusal !== null) reasons.push(typeRefusal);
+  const wanted = ACTION_ORDER.filter((action) => config.actions[incident.severity].includes(action));
+  if (wanted.length === 0) reasons.push(`no actions configured for severity ${incident.severity}`);
+  return reasons;
+}
 
 /** incident + configuration + observed state + now → plan. Pure: reads nothing, changes nothing. */
 export function planResponse(input: PlanInput): ResponsePlan {
   const { incident, config, now } = input;
   const mode = input.mode ?? config.mode;
-  const reasons: string[] = [];
-  if (incident.sample) reasons.push('GuardDuty sample finding: never acted on');
-  if (incident.findingType === FindingType.Imdsv1Delivery) {
-    reasons.push('IMDSv1 delivery is an exposure, not a theft: alert only');
+  const reasons = reasonsNotToRead(incident, config);
+  if (reasons.length === 0) {
+    const proofRefusal = credentialProofRefusal(incident, input.observed);
+    if (proofRefusal !== null) reasons.push(proofRefusal);
   }
   const wanted = ACTION_ORDER.filter((action) => config.actions[incident.severity].includes(action));
-  if (wanted.length === 0) reasons.push(`no actions configured for severity ${incident.severity}`);
   const base: ResponsePlan = {
     incident,
     mode,
@@ -96,18 +102,28 @@ export function planResponse(input: PlanInput): ResponsePlan {
   };
 }
 
+export function roleProtectionSettings(
+  config: ResponseConfig,
+  responderRoleNames: readonly string[],
+): RoleProtectionSettings {
+  return {
+    namePatterns: config.protected.roleNamePatterns,
+    tagMatches: config.protected.roleTags,
+    responderRolePatterns: config.responderRolePatterns,
+    responderRoleNames,
+  };
+}
+
+/** The role's real name, as GetRole returned it; the finding's name only offline. */
+function roleNameOf(input: PlanInput): string {
+  return input.observed.role?.name ?? input.incident.roleName;
+}
+
+// Decided on GetRole's name, path and tags; offline on the finding's name alone (path unknown).
 function roleRefusal(input: PlanInput): string | null {
   const role = input.observed.role;
-  return roleProtectionReason({
-    roleName: input.incident.roleName,
-    roleArn: role?.arn ?? input.incident.roleArn,
-    path: role?.path ?? null,
-    tags: role?.tags ?? {},
-    namePatterns: input.config.protected.roleNamePatterns,
-    tagMatches: input.config.protected.roleTags,
-    responderRolePatterns: input.config.responderRolePatterns,
-    responderRoleNames: input.responderRoleNames,
-  });
+  const subject = role ?? { name: input.incident.roleName, path: null, tags: {} };
+  return roleProtectionReason(subject, roleProtectionSettings(input.config, input.responderRoleNames));
 }
 
 function skipped(index: number, action: ResponseAction, reason: string): PlanStep {
@@ -137,11 +153,16 @@ function sizeProblem(sizes: Map<string, number>, policyName: string, document: s
 function rolePolicyPriorState(input: PlanInput, policyName: string) {
   return {
     kind: 'role-policy' as const,
-    roleName: input.incident.roleName,
+    roleName: roleNameOf(input),
     policyName,
     previousDocument: policyDocument(input, policyName),
     known: input.observed.role !== null,
   };
+}
+
+function sightingTime(incident: Incident): Date | null {
+  const time = new Date(incident.lastSeen ?? incident.firstSeen ?? '');
+  return Number.isNaN(time.getTime()) ? null : time;
 }
 
 function planRevoke(input: PlanInput, index: number, sizes: Map<string, number>): PlanStep {
@@ -149,16 +170,19 @@ function planRevoke(input: PlanInput, index: number, sizes: Map<string, number>)
   const refusal = roleRefusal(input);
   if (refusal !== null) return skipped(index, 'revoke-sessions', refusal);
   const priorState = rolePolicyPriorState(input, REVOKE_POLICY_NAME);
-  // A later cut-off already in place (ours, or the console's button) covers this one: keep the later time.
+  // A real revocation already in place (ours, or the console's button) whose cut-off is after the
+  // stolen key was last seen already denies it. Only the exact revoke shape with a cut-off not later
+  // than now counts (revokeCutoffOf): a planted decoy does not stop this revocation.
+  const lastSighting = sightingTime(incident);
   for (const name of [REVOKE_POLICY_NAME, CONSOLE_REVOKE_POLICY_NAME]) {
     const document = policyDocument(input, name);
-    const cutoff = document === null ? null : revokeCutoffOf(document);
-    if (cutoff !== null && cutoff >= now) {
+    const cutoff = document === null ? null : revokeCutoffOf(document, now);
+    if (cutoff !== null && lastSighting !== null && cutoff >= lastSighting) {
       return {
         ...skipped(
           index,
           'revoke-sessions',
-          `${name} already denies sessions issued before ${cutoff.toISOString()}`,
+          `${name} already denies sessions issued before ${cutoff.toISOString()}, after the key was last seen`,
         ),
         priorState,
       };
@@ -171,11 +195,11 @@ function planRevoke(input: PlanInput, index: number, sizes: Map<string, number>)
     index,
     action: 'revoke-sessions',
     status: 'planned',
-    reason: `deny every session of ${incident.roleName} issued before ${now.toISOString()}, including key ${incident.accessKeyId}`,
+    reason: `deny every session of ${roleNameOf(input)} issued before ${now.toISOString()}, including key ${incident.accessKeyId}`,
     calls: [
       {
         api: 'iam:PutRolePolicy',
-        input: { RoleName: incident.roleName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: document },
+        input: { RoleName: roleNameOf(input), PolicyName: REVOKE_POLICY_NAME, PolicyDocument: document },
       },
     ],
     priorState,
@@ -223,11 +247,11 @@ function planPin(input: PlanInput, index: number, sizes: Map<string, number>): P
     index,
     action: 'pin-to-network',
     status: 'planned',
-    reason: `instance credentials of ${incident.roleName} work only via VPC ${network.vpcIds.join(', ') || '(none)'} endpoints or from ${network.egressCidrs.join(', ') || '(none)'}`,
+    reason: `instance credentials of ${roleNameOf(input)} work only via VPC ${network.vpcIds.join(', ') || '(none)'} endpoints or from ${network.egressCidrs.join(', ') || '(none)'}`,
     calls: [
       {
         api: 'iam:PutRolePolicy',
-        input: { RoleName: incident.roleName, PolicyName: PIN_POLICY_NAME, PolicyDocument: document },
+        input: { RoleName: roleNameOf(input), PolicyName: PIN_POLICY_NAME, PolicyDocument: document },
       },
     ],
     priorState,
@@ -253,185 +277,4 @@ function attackerInsideNetwork(incident: Incident, network: RoleNetwork): string
     }
   }
   return null;
-}
-
-function planQuarantine(input: PlanInput, index: number): PlanStep {
-  const { incident, config } = input;
-  const instance = input.observed.instance;
-  if (instance === null)
-    return failed(index, 'quarantine-instance', `instance ${incident.instanceId} was not described`);
-  const refusal = instanceProtectionReason({
-    instanceId: instance.instanceId,
-    tags: instance.tags,
-    patterns: config.protected.instancePatterns,
-    tagMatches: config.protected.instanceTags,
-  });
-  if (refusal !== null) return skipped(index, 'quarantine-instance', refusal);
-  if (instance.state === 'terminated' || instance.state === 'shutting-down') {
-    return skipped(index, 'quarantine-instance', `instance ${instance.instanceId} is ${instance.state}`);
-  }
-  const priorState = {
-    kind: 'instance' as const,
-    instanceId: instance.instanceId,
-    interfaces: instance.interfaces.map(({ networkInterfaceId, groupIds }) => ({
-      networkInterfaceId,
-      groupIds,
-    })),
-    terminationProtection: instance.terminationProtection,
-    profileAssociation: instance.profileAssociation,
-  };
-  const calls: ApiCall[] = [];
-  const isolationIds = new Map<string, string>();
-  const transitionIds = new Map<string, string>();
-  for (const vpcId of [...new Set(instance.interfaces.map((eni) => eni.vpcId))]) {
-    const existing = input.observed.isolationGroups[vpcId];
-    const isolation = existing?.isolation ?? null;
-    if (isolation !== null && isolation.ruleCount > 0) {
-      return failed(
-        index,
-        'quarantine-instance',
-        `isolation group ${isolation.groupId} in ${vpcId} has ${isolation.ruleCount} rules; it must have none`,
-      );
-    }
-    isolationIds.set(
-      vpcId,
-      isolation?.groupId ??
-        createGroup(calls, config.quarantine.isolationGroupName, vpcId, incident, 'isolation'),
-    );
-    if (config.quarantine.untrackConnections) {
-      transitionIds.set(
-        vpcId,
-        existing?.transition?.groupId ??
-          createGroup(calls, config.quarantine.transitionGroupName, vpcId, incident, 'transition'),
-      );
-    }
-  }
-  const toMove = instance.interfaces.filter(
-    (eni) => !(eni.groupIds.length === 1 && eni.groupIds[0] === isolationIds.get(eni.vpcId)),
-  );
-  for (const eni of toMove) {
-    const transition = transitionIds.get(eni.vpcId);
-    if (transition !== undefined) {
-      calls.push({
-        api: 'ec2:ModifyNetworkInterfaceAttribute',
-        input: { NetworkInterfaceId: eni.networkInterfaceId, Groups: [transition] },
-      });
-    }
-  }
-  for (const eni of toMove) {
-    calls.push({
-      api: 'ec2:ModifyNetworkInterfaceAttribute',
-      input: { NetworkInterfaceId: eni.networkInterfaceId, Groups: [isolationIds.get(eni.vpcId) ?? ''] },
-    });
-  }
-  if (!instance.terminationProtection) {
-    calls.push({
-      api: 'ec2:ModifyInstanceAttribute',
-      input: { InstanceId: instance.instanceId, DisableApiTermination: { Value: true } },
-    });
-  }
-  if (instance.tags[QUARANTINE_TAG_KEY] !== incident.incidentId) {
-    calls.push({
-      api: 'ec2:CreateTags',
-      input: {
-        Resources: [instance.instanceId],
-        Tags: [{ Key: QUARANTINE_TAG_KEY, Value: incident.incidentId }],
-      },
-    });
-  }
-  if (config.quarantine.snapshotVolumes) {
-    for (const volumeId of instance.volumeIds) {
-      calls.push({
-        api: 'ec2:CreateSnapshot',
-        input: {
-          VolumeId: volumeId,
-          Description: `credtrail ${incident.incidentId}: evidence from ${instance.instanceId}`,
-          Tags: [{ Key: QUARANTINE_TAG_KEY, Value: incident.incidentId }],
-        },
-      });
-    }
-  }
-  if (config.quarantine.removeInstanceProfile && instance.profileAssociation !== null) {
-    calls.push({
-      api: 'ec2:DisassociateIamInstanceProfile',
-      input: { AssociationId: instance.profileAssociation.associationId },
-    });
-  }
-  if (calls.length === 0)
-    return {
-      ...skipped(index, 'quarantine-instance', `instance ${instance.instanceId} is already quarantined`),
-      priorState,
-    };
-  return {
-    index,
-    action: 'quarantine-instance',
-    status: 'planned',
-    reason: `isolate ${instance.instanceId} (${instance.interfaces.length} interface(s)), protect it from termination and tag it`,
-    calls,
-    priorState,
-    notes: quarantineNotes(instance, config),
-  };
-}
-
-function createGroup(
-  calls: ApiCall[],
-  name: string,
-  vpcId: string,
-  incident: Incident,
-  role: 'isolation' | 'transition',
-): string {
-  const outputRef = `${role}-group:${vpcId}`;
-  const groupId = `${REF_PREFIX}${outputRef}`;
-  calls.push({
-    api: 'ec2:CreateSecurityGroup',
-    input: {
-      GroupName: name,
-      Description:
-        role === 'isolation'
-          ? 'credtrail quarantine: no rules, isolates an instance'
-          : 'credtrail quarantine: all-open step that untracks live connections before isolation',
-      VpcId: vpcId,
-      Tags: [{ Key: 'credtrail:created-by', Value: incident.incidentId }],
-    },
-    outputRef,
-  });
-  if (role === 'isolation') {
-    // A new group allows all IPv4 egress by default; isolation means no rules at all.
-    calls.push({
-      api: 'ec2:RevokeSecurityGroupEgress',
-      input: { GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
-    });
-  } else {
-    calls.push({
-      api: 'ec2:AuthorizeSecurityGroupIngress',
-      input: { GroupId: groupId, IpPermissions: ALL_TRAFFIC },
-    });
-    calls.push({
-      api: 'ec2:AuthorizeSecurityGroupEgress',
-      input: { GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] },
-    });
-  }
-  return groupId;
-}
-
-function quarantineNotes(instance: ObservedInstance, config: ResponseConfig): string[] {
-  const notes = [
-    'Security groups track connections: changing rules does not cut a tracked flow. Interfaces pass through an all-open group (flows become untracked) and then a no-rules group, which drops them (EC2 UG, "Security group connection tracking").',
-  ];
-  if (config.quarantine.untrackConnections) {
-    notes.push(
-      'Between the two moves the instance briefly accepts any traffic, as in AWSSupport-ContainEC2Instance.',
-    );
-  } else {
-    notes[0] = 'Connections already tracked by the old groups may survive until they time out.';
-  }
-  if (config.quarantine.removeInstanceProfile && instance.profileAssociation !== null) {
-    notes.push(
-      'Removing the instance profile stops new credentials but does not invalidate issued ones: pair it with revoke-sessions.',
-    );
-  }
-  notes.push(
-    'Auto Scaling and load balancers are not changed: detach the instance yourself if it must stay out of service.',
-  );
-  return notes;
 }

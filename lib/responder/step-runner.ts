@@ -1,6 +1,6 @@
 import type { ResponseMode, ResponsePhase } from '../contracts/response-event';
 import { StepRecordSchema, type AuditStore, type StepRecord } from './audit-store';
-import { executeCall, type AccountGateways } from './call-executor';
+import { executeCall, failClosedAfter, type AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { describeError, StageError } from './response-errors';
 import { stepDetail } from './response-details';
@@ -106,14 +106,17 @@ export async function runSteps(
       await record(progress, context);
     }
     if (stoppedBy !== null) {
+      // A quarantine fails closed: no interface is left in the all-open transition group.
+      const recovered = await failClosedAfter(step.calls.slice(0, applied + 1), gateways, refs);
+      const moves = Object.entries(recovered).map(([key, where]) => `${key.split(':')[1] ?? key} → ${where}`);
       const failed = outcomeOf(
         step,
         context,
         'failed',
         `failed after ${applied} of ${step.calls.length} calls`,
         applied,
-        describeError(stoppedBy),
-        Object.fromEntries(refs),
+        `${describeError(stoppedBy)}${moves.length > 0 ? `; fail-closed: ${moves.join(', ')}` : ''}`,
+        { ...Object.fromEntries(refs), ...recovered },
       );
       await record(failed, context);
       outcomes.push(failed);

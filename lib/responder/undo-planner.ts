@@ -1,88 +1,265 @@
+import { PIN_POLICY_NAME } from '../../policies/pin-to-network-policy';
+import { REVOKE_POLICY_NAME } from '../../policies/revoke-old-sessions-policy';
 import type { StepRecord } from './audit-store';
-import { QUARANTINE_TAG_KEY } from './response-planner';
+import { identifierProblems } from './aws-identifiers';
+import { FAIL_CLOSED_OUTPUT_PREFIX } from './call-executor';
+import type { Incident } from './incident-schema';
+import type { ObservedInstanceProfile, ObservedState } from './observed-state';
+import { QUARANTINE_TAG_KEY } from './quarantine-planner';
+import { instanceProtectionReason, roleProtectionReason } from './resource-protection';
+import type { ResponseConfig } from './response-config-schema';
 import type { ApiCall, PlanStep } from './response-plan';
+import { roleProtectionSettings } from './response-planner';
+import { isDenyOnly } from './undo-checks';
+
+export class UntrustedAuditRecordError extends Error {
+  constructor(
+    readonly incidentId: string,
+    problem: string,
+  ) {
+    super(`audit record of ${incidentId} cannot be undone: ${problem}`);
+    this.name = 'UntrustedAuditRecordError';
+  }
+}
+
+/** The incident of an audit record must be the one asked for and name well-formed identifiers. */
+export function checkRecordedIncident(incidentId: string, incident: Incident): void {
+  if (incident.incidentId !== incidentId)
+    throw new UntrustedAuditRecordError(incidentId, `its plan is for incident ${incident.incidentId}`);
+  const problems = identifierProblems(incident);
+  if (problems.length > 0) throw new UntrustedAuditRecordError(incidentId, problems.join('; '));
+}
+
+/** The only inline policies credtrail writes, so the only ones undo may put back or delete. */
+export const CREDTRAIL_POLICY_NAMES: readonly string[] = [REVOKE_POLICY_NAME, PIN_POLICY_NAME];
+
+/**
+ * What undo knows besides the audit records, which it does not trust: anyone who could write the
+ * audit table could rewrite a record to name another role, policy, document or instance profile.
+ * `observed` is read now from the member account; the incident is the one the record was created for.
+ */
+export interface UndoContext {
+  incidentId: string;
+  incident: Incident;
+  observed: ObservedState;
+  /** The recorded instance profile as IAM describes it now, when a profile removal is to be undone. */
+  recordedProfile: ObservedInstanceProfile | null;
+  config: ResponseConfig;
+  responderRoleNames: readonly string[];
+}
 
 /**
  * Recorded outcomes → the steps that put back what they replaced, newest first. Pure. Only calls that
- * were applied are reverted; snapshots (evidence) and the shared isolation groups are kept.
+ * were applied are reverted; snapshots (evidence) and the shared isolation groups are kept. Each step
+ * only ever undoes credtrail's own changes on the incident's role and instance, re-checks protection on
+ * what IAM and EC2 say now, and never writes a policy that allows anything.
  */
-export function planUndo(records: readonly StepRecord[]): PlanStep[] {
-  const touched = records.filter((record) => record.appliedCalls > 0).sort((a, b) => b.index - a.index);
-  return touched.map((record, index) => undoStep(record, index));
+export function planUndo(records: readonly StepRecord[], context: UndoContext): PlanStep[] {
+  const touched = records
+    .filter((record) => record.appliedCalls > 0 || failedClosed(record))
+    .sort((a, b) => b.index - a.index);
+  return touched.map((record, index) => undoStep(record, index, context));
 }
 
-function undoStep(record: StepRecord, index: number): PlanStep {
-  const applied = record.calls.slice(0, record.appliedCalls);
+function failedClosed(record: StepRecord): boolean {
+  return Object.keys(record.outputs).some((key) => key.startsWith(FAIL_CLOSED_OUTPUT_PREFIX));
+}
+
+type StepBase = Pick<PlanStep, 'index' | 'action' | 'priorState' | 'notes'>;
+
+function refused(base: StepBase, reason: string): PlanStep {
+  return { ...base, status: 'failed', reason: `refused: ${reason}`, calls: [] };
+}
+
+function undoStep(record: StepRecord, index: number, context: UndoContext): PlanStep {
+  const base: StepBase = { index, action: record.action, priorState: record.priorState, notes: [] };
+  if (record.incidentId !== context.incidentId)
+    return refused(base, `record belongs to incident ${record.incidentId}, not ${context.incidentId}`);
+  if (record.priorState.kind === 'role-policy') return undoRolePolicy(record, base, context);
+  if (record.priorState.kind === 'instance') return undoQuarantine(record, base, context);
+  return { ...base, status: 'skipped', reason: 'nothing recorded to restore', calls: [] };
+}
+
+function undoRolePolicy(record: StepRecord, base: StepBase, context: UndoContext): PlanStep {
   const prior = record.priorState;
-  const base = { index, action: record.action, priorState: prior, notes: [] as string[] };
-  if (prior.kind === 'role-policy') {
-    if (!prior.known) {
-      return {
-        ...base,
-        status: 'failed',
-        reason: `prior state of ${prior.policyName} was not recorded`,
-        calls: [],
-      };
-    }
-    const calls: ApiCall[] =
-      prior.previousDocument === null
-        ? [{ api: 'iam:DeleteRolePolicy', input: { RoleName: prior.roleName, PolicyName: prior.policyName } }]
-        : [
-            {
-              api: 'iam:PutRolePolicy',
-              input: {
-                RoleName: prior.roleName,
-                PolicyName: prior.policyName,
-                PolicyDocument: prior.previousDocument,
-              },
-            },
-          ];
-    const what = prior.previousDocument === null ? 'remove' : 'restore the previous';
-    return { ...base, status: 'planned', reason: `${what} ${prior.policyName} on ${prior.roleName}`, calls };
+  if (prior.kind !== 'role-policy') return refused(base, 'not a role policy record');
+  if (!prior.known) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: `prior state of ${prior.policyName} was not recorded`,
+      calls: [],
+    };
   }
-  if (prior.kind === 'instance') {
-    const apis = new Set(applied.map((call) => call.api));
-    const calls: ApiCall[] = [];
-    if (apis.has('ec2:ModifyNetworkInterfaceAttribute')) {
-      for (const eni of prior.interfaces) {
-        calls.push({
-          api: 'ec2:ModifyNetworkInterfaceAttribute',
-          input: { NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groupIds },
-        });
-      }
-    }
-    if (apis.has('ec2:ModifyInstanceAttribute')) {
-      calls.push({
-        api: 'ec2:ModifyInstanceAttribute',
-        input: {
-          InstanceId: prior.instanceId,
-          DisableApiTermination: { Value: prior.terminationProtection },
+  if (!CREDTRAIL_POLICY_NAMES.includes(prior.policyName))
+    return refused(base, `${prior.policyName} is not a policy credtrail writes`);
+  const role = context.observed.role;
+  if (role === null) return refused(base, `role ${context.incident.roleName} was not found`);
+  const sameRole = (name: string) => name.toLowerCase() === role.name.toLowerCase();
+  if (!sameRole(prior.roleName) || !sameRole(context.incident.roleName))
+    return refused(base, `record names role ${prior.roleName}, the incident's role is ${role.name}`);
+  // What was applied must be credtrail's own write: this policy, on this role, Deny-only.
+  const foreign = record.calls
+    .slice(0, record.appliedCalls)
+    .find(
+      (call) =>
+        call.api !== 'iam:PutRolePolicy' ||
+        !sameRole(call.input.RoleName) ||
+        call.input.PolicyName !== prior.policyName ||
+        !isDenyOnly(call.input.PolicyDocument),
+    );
+  if (foreign !== undefined)
+    return refused(base, `recorded call ${foreign.api} is not credtrail's write of ${prior.policyName}`);
+  const protectedNow = roleProtectionReason(
+    role,
+    roleProtectionSettings(context.config, context.responderRoleNames),
+  );
+  if (protectedNow !== null) return refused(base, protectedNow);
+  const previous = prior.previousDocument;
+  if (previous !== null && isDenyOnly(previous)) {
+    return {
+      ...base,
+      status: 'planned',
+      reason: `restore the previous ${prior.policyName} on ${role.name}`,
+      calls: [
+        {
+          api: 'iam:PutRolePolicy',
+          input: { RoleName: role.name, PolicyName: prior.policyName, PolicyDocument: previous },
         },
-      });
-    }
-    if (apis.has('ec2:DisassociateIamInstanceProfile') && prior.profileAssociation !== null) {
+      ],
+    };
+  }
+  return {
+    ...base,
+    status: 'planned',
+    reason: `remove ${prior.policyName} from ${role.name}`,
+    calls: [{ api: 'iam:DeleteRolePolicy', input: { RoleName: role.name, PolicyName: prior.policyName } }],
+    notes:
+      previous === null
+        ? []
+        : [`The previous ${prior.policyName} was not a Deny-only document: it is not restored.`],
+  };
+}
+
+function undoQuarantine(record: StepRecord, base: StepBase, context: UndoContext): PlanStep {
+  const prior = record.priorState;
+  if (prior.kind !== 'instance') return refused(base, 'not an instance record');
+  const instance = context.observed.instance;
+  if (prior.instanceId !== context.incident.instanceId || instance?.instanceId !== prior.instanceId)
+    return refused(
+      base,
+      `record names instance ${prior.instanceId}, the incident's is ${context.incident.instanceId}`,
+    );
+  const protectedNow = instanceProtectionReason(instance, {
+    patterns: context.config.protected.instancePatterns,
+    tagMatches: context.config.protected.instanceTags,
+  });
+  if (protectedNow !== null) return refused(base, protectedNow);
+  const applied = record.calls.slice(0, record.appliedCalls);
+  const apis = new Set(applied.map((call) => call.api));
+  const calls: ApiCall[] = [];
+  const notes = ['Snapshots and the per-VPC isolation groups are kept.'];
+  if (apis.has('ec2:ModifyNetworkInterfaceAttribute') || failedClosed(record)) {
+    const restored = restoreInterfaces(prior.interfaces, context);
+    calls.push(...restored.calls);
+    notes.push(...restored.notes);
+  }
+  if (apis.has('ec2:ModifyInstanceAttribute') && prior.terminationProtection === null) {
+    notes.push('Termination protection is left on: its earlier value was not read.');
+  } else if (apis.has('ec2:ModifyInstanceAttribute') && prior.terminationProtection !== null) {
+    calls.push({
+      api: 'ec2:ModifyInstanceAttribute',
+      input: {
+        InstanceId: instance.instanceId,
+        DisableApiTermination: { Value: prior.terminationProtection },
+      },
+    });
+  }
+  if (apis.has('ec2:DisassociateIamInstanceProfile') && prior.profileAssociation !== null) {
+    const problem = profileRestoreProblem(prior.profileAssociation.profileArn, context);
+    if (problem === null) {
       calls.push({
         api: 'ec2:AssociateIamInstanceProfile',
         input: {
-          InstanceId: prior.instanceId,
+          InstanceId: instance.instanceId,
           IamInstanceProfile: { Arn: prior.profileAssociation.profileArn },
         },
       });
-    }
-    if (apis.has('ec2:CreateTags')) {
-      const tag = applied.find((call) => call.api === 'ec2:CreateTags')?.input.Tags ?? [];
-      calls.push({ api: 'ec2:DeleteTags', input: { Resources: [prior.instanceId], Tags: tag } });
-    }
-    const notes = ['Snapshots and the per-VPC isolation groups are kept.'];
-    if (!apis.has('ec2:CreateTags') && applied.length > 0)
-      notes.push(`Tag ${QUARANTINE_TAG_KEY} was not set.`);
-    return {
-      ...base,
-      notes,
-      status: calls.length > 0 ? 'planned' : 'skipped',
-      reason: `restore security groups, termination protection and instance profile of ${prior.instanceId}`,
-      calls,
-    };
+    } else notes.push(`Instance profile not restored: ${problem}.`);
   }
-  return { ...base, status: 'skipped', reason: 'nothing recorded to restore', calls: [] };
+  if (apis.has('ec2:CreateTags')) {
+    // Built from constants, never from the record: only credtrail's quarantine tag is removed.
+    calls.push({
+      api: 'ec2:DeleteTags',
+      input: {
+        Resources: [instance.instanceId],
+        Tags: [{ Key: QUARANTINE_TAG_KEY, Value: context.incidentId }],
+      },
+    });
+  } else if (applied.length > 0) notes.push(`Tag ${QUARANTINE_TAG_KEY} was not set.`);
+  return {
+    ...base,
+    notes,
+    status: calls.length > 0 ? 'planned' : 'skipped',
+    reason: `restore security groups, termination protection and instance profile of ${instance.instanceId}`,
+    calls,
+  };
+}
+
+/**
+ * Moves an interface back only if it is still the instance's, sits only in credtrail's groups, and the
+ * recorded groups are not credtrail's own (the all-open transition group above all).
+ */
+function restoreInterfaces(
+  recorded: ReadonlyArray<{ networkInterfaceId: string; groupIds: string[] }>,
+  context: UndoContext,
+): { calls: ApiCall[]; notes: string[] } {
+  const instance = context.observed.instance;
+  const credtrailGroups = new Set(
+    Object.values(context.observed.isolationGroups).flatMap((groups) =>
+      [groups.isolation?.groupId, groups.transition?.groupId].filter((id): id is string => id !== undefined),
+    ),
+  );
+  const calls: ApiCall[] = [];
+  const notes: string[] = [];
+  for (const eni of recorded) {
+    const current = instance?.interfaces.find(
+      (candidate) => candidate.networkInterfaceId === eni.networkInterfaceId,
+    );
+    if (current === undefined) {
+      notes.push(`Interface ${eni.networkInterfaceId} is not attached to the instance: not changed.`);
+    } else if (!current.groupIds.every((group) => credtrailGroups.has(group))) {
+      notes.push(`Interface ${eni.networkInterfaceId} is no longer in credtrail's groups: not changed.`);
+    } else if (eni.groupIds.length === 0 || eni.groupIds.some((group) => credtrailGroups.has(group))) {
+      notes.push(
+        `Interface ${eni.networkInterfaceId}: the recorded groups are credtrail's own: not restored.`,
+      );
+    } else {
+      calls.push({
+        api: 'ec2:ModifyNetworkInterfaceAttribute',
+        input: { NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groupIds },
+      });
+    }
+  }
+  return { calls, notes };
+}
+
+// PassRole through AssociateIamInstanceProfile is how a tampered record would hand an admin role to an
+// instance: restore only a profile of this account that holds exactly the incident's (unprotected) role,
+// on an instance that has no profile now.
+function profileRestoreProblem(profileArn: string, context: UndoContext): string | null {
+  const { role, instance } = context.observed;
+  if (instance?.profileAssociation !== null) return 'the instance already has a profile';
+  if (role === null) return `role ${context.incident.roleName} was not found`;
+  const profile = context.recordedProfile;
+  if (profile === null || profile.profileArn !== profileArn) return `profile ${profileArn} was not found`;
+  if (
+    !profileArn.startsWith(
+      `arn:${context.incident.partition}:iam::${context.incident.accountId}:instance-profile/`,
+    )
+  )
+    return `profile ${profileArn} is not in account ${context.incident.accountId}`;
+  if (profile.roleArns.length !== 1 || profile.roleArns[0] !== role.arn)
+    return `profile ${profileArn} holds ${profile.roleArns.join(', ') || 'no role'}, not only ${role.arn}`;
+  return roleProtectionReason(role, roleProtectionSettings(context.config, context.responderRoleNames));
 }

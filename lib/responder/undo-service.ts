@@ -4,7 +4,8 @@ import { planDetail } from './response-details';
 import type { PlanStep, ResponsePlan } from './response-plan';
 import type { ResponderDependencies } from './responder-service';
 import { closeStoppedRun, runSteps, stepContextOf, type StepOutcome } from './step-runner';
-import { planUndo } from './undo-planner';
+import { StateReader } from './state-reader';
+import { checkRecordedIncident, planUndo } from './undo-planner';
 
 export interface UndoOutcome {
   incidentId: string;
@@ -29,8 +30,29 @@ export async function undoIncident(
     deps.log.info('incident already undone', { incidentId });
     return { incidentId, status: 'undone', steps: [], plannedSteps: [] };
   }
-  const recorded = await deps.audit.listSteps(incidentId, 'enforce', 'respond');
-  const undoSteps = planUndo(recordsForUndo(record, recorded));
+  const { incident } = record.plan;
+  checkRecordedIncident(incidentId, incident);
+  const recorded = recordsForUndo(record, await deps.audit.listSteps(incidentId, 'enforce', 'respond'));
+  const gateways = await deps.gatewaysFor(
+    incident.accountId,
+    incident.region,
+    incident.partition,
+    `credtrail-undo-${incidentId}`,
+  );
+  // The records are checked against what the account says now (undo-planner.ts): never trusted alone.
+  const { observed, recordedProfile } = await new StateReader(
+    gateways.iam,
+    gateways.ec2,
+    deps.config,
+  ).observeForUndo(incident, recordedProfileArn(recorded));
+  const undoSteps = planUndo(recorded, {
+    incidentId,
+    incident,
+    observed,
+    recordedProfile,
+    config: deps.config,
+    responderRoleNames: deps.responderRoleNames,
+  });
   const undoPlan: ResponsePlan = {
     ...record.plan,
     decision: undoSteps.some((step) => step.status === 'planned') ? 'respond' : 'alert-only',
@@ -42,17 +64,12 @@ export async function undoIncident(
     return { incidentId, status: record.status, steps: [], plannedSteps: undoSteps };
 
   await deps.publisher.publishPlan(planDetail(undoPlan, 'undo'));
-  const { incident } = record.plan;
-  const gateways = await deps.gatewaysFor(
-    incident.accountId,
-    incident.region,
-    incident.partition,
-    `credtrail-undo-${incidentId}`,
-  );
   const context = stepContextOf(incident, 'enforce', 'undo', deps);
   const run = await runSteps(undoSteps, gateways, context);
   const steps = await closeStoppedRun(undoSteps, run, context);
-  const status: IncidentStatus = run.stopped === null ? 'undone' : 'undo-failed';
+  // A step refused at planning (a record that does not check out) is a failure to undo, too.
+  const refused = undoSteps.some((step) => step.status === 'failed');
+  const status: IncidentStatus = run.stopped === null && !refused ? 'undone' : 'undo-failed';
   await deps.audit.updateIncidentStatus(incidentId, 'enforce', status, deps.now().toISOString());
   return { incidentId, status, steps, plannedSteps: undoSteps };
 }
@@ -88,4 +105,12 @@ export function recordsForUndo(record: IncidentRecord, recorded: readonly StepRe
       },
     ];
   });
+}
+
+function recordedProfileArn(records: readonly StepRecord[]): string | null {
+  for (const record of records) {
+    if (record.priorState.kind === 'instance' && record.priorState.profileAssociation !== null)
+      return record.priorState.profileAssociation.profileArn;
+  }
+  return null;
 }

@@ -1,14 +1,18 @@
 import {
   CreateSecurityGroupCommand,
   DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeNatGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mkdtempSync } from 'node:fs';
@@ -55,6 +59,24 @@ export function primeAccount(): void {
     },
   });
   iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: [], IsTruncated: false });
+  iamMock.on(GetInstanceProfileCommand).resolves({
+    InstanceProfile: {
+      InstanceProfileName: 'WebAppRole',
+      InstanceProfileId: 'AIPAEXAMPLEPROFILE123',
+      Arn: PROFILE_ARN,
+      Path: '/',
+      CreateDate: NOW,
+      Roles: [
+        {
+          RoleName: 'WebAppRole',
+          RoleId: 'AROAEXAMPLEROLEID1234',
+          Arn: 'arn:aws:iam::123456789012:role/WebAppRole',
+          Path: '/',
+          CreateDate: NOW,
+        },
+      ],
+    },
+  });
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
@@ -83,13 +105,57 @@ export function primeAccount(): void {
       },
     ],
   });
-  ec2Mock.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: false } });
-  ec2Mock
-    .on(DescribeNatGatewaysCommand)
-    .resolves({ NatGateways: [{ NatGatewayAddresses: [{ PublicIp: NAT_IP }] }] });
+  ec2Mock.on(DescribeNetworkInterfacesCommand).resolves({
+    NetworkInterfaces: [
+      { NetworkInterfaceId: ENI_ID, InterfaceType: 'interface', VpcId: VPC_ID },
+      {
+        NetworkInterfaceId: 'eni-0nat0000000000000',
+        InterfaceType: 'natGateway',
+        VpcId: VPC_ID,
+        Association: { PublicIp: NAT_IP },
+      },
+    ],
+  });
   ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-  ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-0isolation00000001' });
+  ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: ISOLATION_SG });
   eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+}
+
+export const ISOLATION_SG = 'sg-0isolation00000001';
+
+/** The account as a quarantine left it: the interface in the isolation group, the profile removed. */
+export function primeQuarantined(): void {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: INSTANCE_ID,
+            State: { Name: 'running' },
+            VpcId: VPC_ID,
+            Tags: [
+              { Key: 'Name', Value: 'web-1' },
+              { Key: 'credtrail:quarantine', Value: 'set' },
+            ],
+            NetworkInterfaces: [
+              { NetworkInterfaceId: ENI_ID, VpcId: VPC_ID, Groups: [{ GroupId: ISOLATION_SG }] },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+  ec2Mock
+    .on(DescribeSecurityGroupsCommand)
+    .resolves({ SecurityGroups: [] })
+    .on(DescribeSecurityGroupsCommand, {
+      Filters: [
+        { Name: 'vpc-id', Values: [VPC_ID] },
+        { Name: 'group-name', Values: ['credtrail-isolation'] },
+      ],
+    })
+    .resolves({ SecurityGroups: [{ GroupId: ISOLATION_SG, IpPermissions: [], IpPermissionsEgress: [] }] });
 }
 
 /** Names of the commands a mock received that change something (anything but Get/List/Describe). */

@@ -48,6 +48,7 @@ export function observedState(): ObservedState {
       profileAssociation: { associationId: 'iip-assoc-0123456789abcdef0', profileArn: PROFILE_ARN },
       terminationProtection: false,
     },
+    instanceProfile: { profileArn: PROFILE_ARN, roleArns: ['arn:aws:iam::123456789012:role/WebAppRole'] },
     roleNetwork: { vpcIds: [VPC_ID], egressIps: [NAT_IP] },
     isolationGroups: { [VPC_ID]: { isolation: null, transition: null } },
   };

@@ -31,6 +31,7 @@ import {
   iamMock,
   mutatingCommands,
   primeAccount,
+  primeQuarantined,
   stsMock,
 } from './aws-mocks';
 import { config, ENI_ID, outsideAwsEvent, WEB_SG, insideAwsEvent } from './responder-fixtures';
@@ -177,6 +178,7 @@ describe('undoIncident', () => {
       config({ mode: 'enforce', actions: ALL_ACTIONS, quarantine: { removeInstanceProfile: true } }),
     );
     const response = await respondToIncident(incidentOf(outsideAwsEvent), deps);
+    primeQuarantined();
     iamMock.resetHistory();
     ec2Mock.resetHistory();
     // Act
@@ -192,9 +194,8 @@ describe('undoIncident', () => {
     expect(
       ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((call) => call.args[0].input),
     ).toEqual([{ NetworkInterfaceId: ENI_ID, Groups: [WEB_SG] }]);
-    expect(
-      ec2Mock.commandCalls(ModifyInstanceAttributeCommand)[0]?.args[0].input.DisableApiTermination,
-    ).toEqual({ Value: false });
+    // Its earlier value was not read (no DescribeInstanceAttribute): termination protection stays on.
+    expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
     expect(
       ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)[0]?.args[0].input.IamInstanceProfile?.Arn,
     ).toMatch(/WebAppRole/);

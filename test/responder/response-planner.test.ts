@@ -8,7 +8,8 @@ import {
 import { normaliseEvent } from '../../lib/responder/incident-normaliser';
 import type { Incident } from '../../lib/responder/incident-schema';
 import { UNOBSERVED } from '../../lib/responder/observed-state';
-import { planResponse, type PlanInput } from '../../lib/responder/response-planner';
+import type { ObservedState } from '../../lib/responder/observed-state';
+import { planResponse, reasonsNotToRead, type PlanInput } from '../../lib/responder/response-planner';
 import {
   config,
   credtrailEvent,
@@ -19,6 +20,7 @@ import {
   NOW,
   observedState,
   outsideAwsEvent,
+  PROFILE_ARN,
   VPC_ID,
   WEB_SG,
 } from './responder-fixtures';
@@ -138,14 +140,17 @@ describe('planResponse', () => {
         }),
       }),
     );
+    const failClosed = { isolation: ['sg-iso'], recorded: [WEB_SG] };
     expect(plan.steps[0]?.calls).toEqual([
       {
         api: 'ec2:ModifyNetworkInterfaceAttribute',
         input: { NetworkInterfaceId: ENI_ID, Groups: ['sg-open'] },
+        failClosed,
       },
       {
         api: 'ec2:ModifyNetworkInterfaceAttribute',
         input: { NetworkInterfaceId: ENI_ID, Groups: ['sg-iso'] },
+        failClosed,
       },
       {
         api: 'ec2:ModifyInstanceAttribute',
@@ -160,15 +165,49 @@ describe('planResponse', () => {
     ]);
   });
 
-  it('keeps a later revoke already in place, ours or the console one', () => {
+  it('keeps a real revoke already in place after the key was last seen, ours or the console one', () => {
     for (const name of [REVOKE_POLICY_NAME, CONSOLE_REVOKE_POLICY_NAME]) {
       const observed = observedState();
-      const later = serialisePolicy(revokeOldSessionsPolicy(new Date('2026-11-20T13:00:00Z')));
-      observed.role?.inlinePolicies.push({ name, document: later });
+      // The GuardDuty finding last saw the key at 12:29:33; the response plans at 12:40.
+      const after = serialisePolicy(revokeOldSessionsPolicy(new Date('2026-11-20T12:35:00Z')));
+      observed.role?.inlinePolicies.push({ name, document: after });
       const plan = planResponse(input({ observed }));
       expect(plan.steps[0]?.status).toBe('skipped');
-      expect(plan.steps[0]?.reason).toContain('2026-11-20T13:00:00.000Z');
+      expect(plan.steps[0]?.reason).toContain('2026-11-20T12:35:00.000Z');
     }
+  });
+
+  it.each([
+    ['a cut-off in 2099', { Action: '*', cutoff: '2099-01-01T00:00:00Z', extra: {} }],
+    ['another action', { Action: 'sts:GetCallerIdentity', cutoff: '2026-11-20T12:35:00Z', extra: {} }],
+    [
+      'an extra condition',
+      {
+        Action: '*',
+        cutoff: '2026-11-20T12:35:00Z',
+        extra: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+      },
+    ],
+  ])('a planted decoy does not stop revocation: %s', (_name, decoy) => {
+    const observed = observedState();
+    const document = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Deny',
+          Action: decoy.Action,
+          Resource: '*',
+          Condition: { DateLessThan: { 'aws:TokenIssueTime': decoy.cutoff }, ...decoy.extra },
+        },
+      ],
+    });
+    observed.role?.inlinePolicies.push({ name: REVOKE_POLICY_NAME, document });
+    const plan = planResponse(input({ observed }));
+    expect(plan.steps[0]?.status).toBe('planned');
+    expect(plan.steps[0]?.calls[0]?.input).toEqual(
+      expect.objectContaining({ PolicyDocument: serialisePolicy(revokeOldSessionsPolicy(NOW)) }),
+    );
+    expect(plan.steps[0]?.priorState).toEqual(expect.objectContaining({ previousDocument: document }));
   });
 
   it('replaces an earlier revoke with the later time and records the old one', () => {
@@ -203,17 +242,73 @@ describe('planResponse', () => {
   });
 
   it.each([
-    ['service-linked path', { path: '/aws-service-role/ec2.amazonaws.com/' }, {}],
-    ['service-linked name', {}, { roleName: 'AWSServiceRoleForECS' }],
-    ['the responder member role', {}, { roleName: 'CredtrailMemberResponse' }],
-    ['a responder pattern', {}, { roleName: 'credtrail-responder-fn' }],
-    ['a protection tag', { tags: { 'credtrail:protected': 'yes' } }, {}],
-  ])('refuses to touch a protected role: %s', (_name, role, incident) => {
+    ['service-linked path', { path: '/aws-service-role/ec2.amazonaws.com/' }],
+    ['service-linked name', { name: 'AWSServiceRoleForECS' }],
+    ['the responder member role', { name: 'CredtrailMemberResponse' }],
+    ['a responder pattern', { name: 'credtrail-responder-fn' }],
+    ['a landing-zone role', { name: 'OrganizationAccountAccessRole' }],
+    [
+      'an Identity Center role',
+      { name: 'AWSReservedSSO_Admin_0123', path: '/aws-reserved/sso.amazonaws.com/' },
+    ],
+    ['a protection tag', { tags: { 'credtrail:protected': 'yes' } }],
+  ])('refuses to touch a protected role: %s', (_name, role) => {
     const observed = observedState();
     if (observed.role) Object.assign(observed.role, role);
-    const plan = planResponse(input({ observed, incident: { ...incidentOf(outsideAwsEvent), ...incident } }));
+    const plan = planResponse(input({ observed }));
     expect(plan.decision).toBe('alert-only');
     expect(plan.steps.every((step) => step.status === 'skipped' && step.calls.length === 0)).toBe(true);
+  });
+
+  it("decides protection on GetRole's name and path, not the finding's spelling", () => {
+    // The finding says `webapprole`; IAM (names are case-insensitive) answers with the real role,
+    // which sits under /admin/ and matches the protected pattern BreakGlass*.
+    const observed = observedState();
+    if (observed.role) Object.assign(observed.role, { name: 'BreakGlassAdmin', path: '/admin/' });
+    const incident = { ...incidentOf(outsideAwsEvent), roleName: 'webapprole' };
+    const plan = planResponse(
+      input({ observed, incident, config: config({ protected: { roleNamePatterns: ['BreakGlass*'] } }) }),
+    );
+    expect(summary(plan)).toEqual(['revoke-sessions:skipped', 'pin-to-network:skipped']);
+    expect(plan.steps[0]?.reason).toMatch(/BreakGlassAdmin is protected by pattern BreakGlass\*/);
+  });
+
+  it("writes to the role by GetRole's name", () => {
+    const observed = observedState();
+    const plan = planResponse(
+      input({ observed, incident: { ...incidentOf(outsideAwsEvent), roleName: 'webapprole' } }),
+    );
+    expect(plan.steps.map((step) => step.calls[0]?.input)).toEqual([
+      expect.objectContaining({ RoleName: 'WebAppRole' }),
+      expect.objectContaining({ RoleName: 'WebAppRole' }),
+    ]);
+  });
+
+  it('moves each interface transition → isolation back to back, never all through the open group first', () => {
+    const observed = observedState();
+    observed.instance?.interfaces.push({
+      networkInterfaceId: 'eni-0second0000000000',
+      vpcId: VPC_ID,
+      groupIds: ['sg-db'],
+    });
+    observed.isolationGroups[VPC_ID] = {
+      isolation: { groupId: 'sg-iso', ruleCount: 0 },
+      transition: { groupId: 'sg-open', ruleCount: 3 },
+    };
+    const plan = planResponse(
+      input({ observed, config: config({ actions: { HIGH: ['quarantine-instance'] } }) }),
+    );
+    const moves = (plan.steps[0]?.calls ?? []).flatMap((call) =>
+      call.api === 'ec2:ModifyNetworkInterfaceAttribute'
+        ? [`${call.input.NetworkInterfaceId}→${call.input.Groups.join(',')}`]
+        : [],
+    );
+    expect(moves).toEqual([
+      `${ENI_ID}→sg-open`,
+      `${ENI_ID}→sg-iso`,
+      'eni-0second0000000000→sg-open',
+      'eni-0second0000000000→sg-iso',
+    ]);
   });
 
   it('refuses to quarantine a protected instance', () => {
@@ -241,6 +336,70 @@ describe('planResponse', () => {
     const plan = planResponse(input({ incident }));
     expect(plan.steps[1]?.status).toBe('skipped');
     expect(plan.steps[1]?.reason).toMatch(/cannot stop it/);
+  });
+
+  it('refuses a session merely named like an instance before reading anything', () => {
+    const named = { ...incidentOf(credtrailEvent), findingType: 'SuspiciousSession.NamedLikeInstance' };
+    expect(reasonsNotToRead(named, config())).toEqual([
+      expect.stringMatching(/^refused: .*SuspiciousSession.NamedLikeInstance/),
+    ]);
+    const plan = planResponse(input({ incident: named }));
+    expect(plan.decision).toBe('alert-only');
+    expect(plan.steps).toEqual([]);
+    expect(reasonsNotToRead(incidentOf(credtrailEvent), config())).toEqual([]);
+    expect(reasonsNotToRead(incidentOf(outsideAwsEvent), config())).toEqual([]);
+  });
+
+  it.each([
+    [
+      "the instance's profile holds another role",
+      (observed: ObservedState) => {
+        observed.instanceProfile = {
+          profileArn: PROFILE_ARN,
+          roleArns: ['arn:aws:iam::123456789012:role/BatchRole'],
+        };
+      },
+      /profile .* holds arn:aws:iam::123456789012:role\/BatchRole, not arn:aws:iam::123456789012:role\/WebAppRole/,
+    ],
+    [
+      'the instance has no profile',
+      (observed: ObservedState) => {
+        if (observed.instance) observed.instance.profileAssociation = null;
+        observed.instanceProfile = null;
+      },
+      /carries no instance profile/,
+    ],
+    [
+      'the instance does not exist',
+      (observed: ObservedState) => {
+        observed.instance = null;
+      },
+      /does not exist in account 123456789012 us-east-1/,
+    ],
+  ])('refuses when nothing proves these are the instance credentials: %s', (_name, change, reason) => {
+    const observed = observedState();
+    change(observed);
+    const plan = planResponse(
+      input({
+        observed,
+        config: config({ actions: { HIGH: ['revoke-sessions', 'pin-to-network', 'quarantine-instance'] } }),
+      }),
+    );
+    expect(plan.decision).toBe('alert-only');
+    expect(plan.steps).toEqual([]);
+    expect(plan.reasons).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it("refuses a credtrail finding whose role ARN is not IAM's role of that name", () => {
+    const incident = {
+      ...incidentOf(credtrailEvent),
+      roleArn: 'arn:aws:iam::123456789012:role/admin/WebAppRole',
+    };
+    const plan = planResponse(input({ incident }));
+    expect(plan.steps).toEqual([]);
+    expect(plan.reasons.join()).toMatch(
+      /IAM's role of that name is arn:aws:iam::123456789012:role\/WebAppRole/,
+    );
   });
 
   it('plans offline from the finding alone', () => {
