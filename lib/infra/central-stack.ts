@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,6 +13,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { FINDING_SOURCE } from '../contracts/finding-event';
+import { RESPONSE_SOURCE } from '../contracts/response-event';
 import { DetectorEnvironmentSchema } from '../detector/detector-environment';
 import { NotifierEnvironmentSchema } from '../notifier/notifier-environment';
 import { ResponderEnvironmentSchema } from '../responder/responder-environment';
@@ -25,11 +28,18 @@ import {
 import type { CentralConfig } from './credtrail-config';
 import { CredtrailAlarms } from './credtrail-alarms';
 import { CredtrailFunction, type LambdaCode } from './credtrail-function';
-import { GUARDDUTY_EXFILTRATION_PATTERN, credtrailBusRoutes, type EventPattern } from './event-patterns';
+import {
+  GUARDDUTY_EXFILTRATION_PATTERN,
+  GUARDDUTY_SOURCE,
+  credtrailBusRoutes,
+  type EventPattern,
+} from './event-patterns';
 import { acknowledge } from './nag-gate';
 
 export const EVENT_BUS_NAME = 'credtrail';
 export const FINDINGS_LOG_GROUP_NAME = '/credtrail/findings';
+/** Fixed, so the forwarder role can trust this rule's ARN without depending on the rule. */
+export const FORWARD_GUARDDUTY_RULE_NAME = 'credtrail-forward-guardduty-findings';
 /** Powertools idempotency's table layout (its DynamoDBPersistenceLayer defaults). */
 export const IDEMPOTENCY_KEY = 'id';
 export const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiration';
@@ -60,6 +70,7 @@ export function toCdkPattern(pattern: EventPattern): events.EventPattern {
 export class CentralStack extends Stack {
   readonly bus: events.EventBus;
   readonly alertTopic: sns.Topic;
+  readonly operatorUndoPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, props);
@@ -88,6 +99,22 @@ export class CentralStack extends Stack {
       masterKey: alertKey,
       enforceSSL: true,
     });
+    // The topic has a policy (the TLS Deny), so nothing else may publish unless allowed here: CloudWatch
+    // alarms of this account, by their ARN (SNS Developer Guide, "Access policy for CloudWatch alarms").
+    this.alertTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
+          },
+        },
+      }),
+    );
     const subscriptionDlq = this.queue('AlertSubscriptionDlq');
     for (const email of config.alertEmails) {
       this.alertTopic.addSubscription(
@@ -192,7 +219,7 @@ export class CentralStack extends Stack {
     );
     stateTable.grantReadWriteData(detectorRole);
     exceptionsTable.grantReadData(detectorRole);
-    this.bus.grantPutEventsTo(detectorRole);
+    detectorRole.addToPolicy(this.putEventsFrom(FINDING_SOURCE));
     findingsLogGroup.grantWrite(detectorRole);
 
     responderRole.addToPolicy(
@@ -203,8 +230,23 @@ export class CentralStack extends Stack {
       }),
     );
     auditTable.grantReadWriteData(responderRole);
+    // The audit trail is append-only for the responder: it records and reads, never removes (undo needs
+    // what was there). BatchWriteItem and PartiQL DELETE can remove items too.
+    responderRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AuditTrailIsAppendOnly',
+        effect: iam.Effect.DENY,
+        actions: [
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PartiQLDelete',
+          'dynamodb:DeleteTable',
+        ],
+        resources: [auditTable.tableArn],
+      }),
+    );
     idempotencyTable.grantReadWriteData(responderRole);
-    this.bus.grantPutEventsTo(responderRole);
+    responderRole.addToPolicy(this.putEventsFrom(RESPONSE_SOURCE));
 
     notifierRole.addToPolicy(
       new iam.PolicyStatement({
@@ -290,6 +332,8 @@ export class CentralStack extends Stack {
       code,
     });
 
+    this.operatorUndoPolicy = this.operatorUndo(responder.function);
+
     const notifier = new CredtrailFunction<typeof NotifierEnvironmentSchema>(this, 'Notifier', {
       entry: handlers.notifier,
       description: 'credtrail notifier: emails on-call once per finding, plan and failed step',
@@ -313,13 +357,20 @@ export class CentralStack extends Stack {
       retryAttempts: 185, // EventBridge's documented maximum: keep trying for the whole day
       maxEventAge: Duration.hours(24),
     };
+    // The rule's ARN is built from its fixed name: taking it from the rule would make the role and the
+    // rule depend on each other. Only this rule, in this account, may assume the role.
+    const forwardRuleArn = `arn:${this.partition}:events:${this.region}:${this.account}:rule/${FORWARD_GUARDDUTY_RULE_NAME}`;
     const forwarderRole = new iam.Role(this, 'GuardDutyForwarderRole', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': this.account },
+        ArnEquals: { 'aws:SourceArn': forwardRuleArn },
+      }),
       description:
         'credtrail: lets the default-bus rule put GuardDuty credential findings on the credtrail bus',
     });
-    this.bus.grantPutEventsTo(forwarderRole);
+    forwarderRole.addToPolicy(this.putEventsFrom(GUARDDUTY_SOURCE));
     new events.Rule(this, 'ForwardGuardDutyFindings', {
+      ruleName: FORWARD_GUARDDUTY_RULE_NAME,
       description:
         'credtrail: forwards GuardDuty InstanceCredentialExfiltration findings (Outside/InsideAWS) to the credtrail bus',
       eventPattern: toCdkPattern(GUARDDUTY_EXFILTRATION_PATTERN),
@@ -345,16 +396,37 @@ export class CentralStack extends Stack {
     const failedSteps = rules.get('CountResponderFailures') as events.Rule;
     const finalFailures = rules.get('CountFinalResponseFailures') as events.Rule;
 
-    // Same-account principals need no bus policy to publish, so the Deny is what keeps others out.
-    const publishers = [detectorRole.roleArn, responderRole.roleArn, forwarderRole.roleArn];
-    this.bus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCredtrailPublishers',
-        principals: [detectorRole, responderRole, forwarderRole].map((r) => new iam.ArnPrincipal(r.roleArn)),
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-      }),
-    );
+    // Same-account principals need no bus policy to publish, so the Denies are what hold: everyone but
+    // the three publishers is kept out, and each publisher may put only its own `source`.
+    const publishers = [
+      { role: detectorRole, source: FINDING_SOURCE, sid: 'Detector' },
+      { role: responderRole, source: RESPONSE_SOURCE, sid: 'Responder' },
+      { role: forwarderRole, source: GUARDDUTY_SOURCE, sid: 'GuardDutyForwarder' },
+    ];
+    for (const { role, source, sid } of publishers) {
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `Allow${sid}ItsOwnSource`,
+          principals: [new iam.ArnPrincipal(role.roleArn)],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: { 'ForAllValues:StringEquals': { 'events:source': [source] } },
+        }),
+      );
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `Deny${sid}OtherSources`,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': role.roleArn },
+            'ForAnyValue:StringNotEquals': { 'events:source': [source] },
+          },
+        }),
+      );
+    }
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyEveryoneElse',
@@ -362,7 +434,7 @@ export class CentralStack extends Stack {
         principals: [new iam.AnyPrincipal()],
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
-        conditions: { StringNotEquals: { 'aws:PrincipalArn': publishers } },
+        conditions: { StringNotEquals: { 'aws:PrincipalArn': publishers.map((p) => p.role.roleArn) } },
       }),
     );
 
@@ -467,6 +539,44 @@ export class CentralStack extends Stack {
       'Serverless-EventBusDLQ',
       'This rule has no target by design: it only counts final response failures (MatchedEvents) for an alarm.',
     );
+  }
+
+  /** PutEvents on the credtrail bus, for events of one `source` only (the bus policy Denies the rest). */
+  private putEventsFrom(source: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [this.bus.eventBusArn],
+      conditions: { 'ForAllValues:StringEquals': { 'events:source': [source] } },
+    });
+  }
+
+  /**
+   * How an operator runs `credtrail undo` from a workstation: the member roles trust only the responder,
+   * so undo goes through the responder Lambda (a direct invocation with an undo request), which re-runs
+   * its checks. Attach this policy to the operators' role or permission set; it grants nothing else.
+   */
+  private operatorUndo(responder: lambda.IFunction): iam.ManagedPolicy {
+    const policy = new iam.ManagedPolicy(this, 'OperatorUndoPolicy', {
+      description:
+        'credtrail: lets an operator run `credtrail undo` by invoking the responder Lambda, and nothing else',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeResponderForUndo',
+          actions: ['lambda:InvokeFunction'],
+          resources: [responder.functionArn],
+        }),
+      ],
+    });
+    new CfnOutput(this, 'OperatorUndoPolicyArn', {
+      description:
+        'Attach to operators who may run `credtrail undo` (lambda:InvokeFunction on the responder only)',
+      value: policy.managedPolicyArn,
+    });
+    new CfnOutput(this, 'ResponderFunctionName', {
+      description: 'The responder Lambda that `credtrail undo` invokes',
+      value: responder.functionName,
+    });
+    return policy;
   }
 
   /** CloudTrail's own SNS notice when given (raw delivery: the body is the notice); else an S3 event notification. */

@@ -36,12 +36,20 @@ export class CredtrailAlarms extends Construct {
     });
   }
 
-  /** Counts events a (target-less) rule matched, e.g. failed responder steps. */
-  ruleMatches(id: string, rule: events.IRule, what: string): cloudwatch.Alarm {
+  /**
+   * Counts events a (target-less) rule matched, e.g. failed responder steps. A rule on a custom bus
+   * reports MatchedEvents with both EventBusName and RuleName; RuleName alone is the default bus
+   * (EventBridge User Guide, "Monitoring Amazon EventBridge"), so a metric missing the bus never moves.
+   */
+  ruleMatches(id: string, rule: events.Rule, what: string): cloudwatch.Alarm {
+    const eventBusName = (rule.node.defaultChild as events.CfnRule).eventBusName;
     const metric = new cloudwatch.Metric({
       namespace: 'AWS/Events',
       metricName: 'MatchedEvents',
-      dimensionsMap: { RuleName: rule.ruleName },
+      dimensionsMap: {
+        ...(eventBusName === undefined ? {} : { EventBusName: eventBusName }),
+        RuleName: rule.ruleName,
+      },
       period: Duration.minutes(5),
       statistic: 'Sum',
     });

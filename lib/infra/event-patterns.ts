@@ -1,4 +1,4 @@
-import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../contracts/finding-event';
+import { FINDING_DETAIL_TYPE, FINDING_SOURCE, RESPONDABLE_FINDING_TYPES } from '../contracts/finding-event';
 import { RESPONSE_SOURCE, ResponseDetailType } from '../contracts/response-event';
 import {
   GUARDDUTY_DETAIL_TYPE,
@@ -55,13 +55,18 @@ export const GUARDDUTY_FINDING_PATTERN = GUARDDUTY_EXFILTRATION_PATTERN;
 export const RESPONDER_RESULT_PATTERN = { source: [RESPONDER_SOURCE] } as const satisfies EventPattern;
 
 /**
- * credtrail bus → responder: detector findings whose numeric `severityScore` (8/5/2) is at or above
- * the threshold. Numeric matching, not a list of severity names, so one setting drives both sources.
+ * credtrail bus → responder: detector findings of a type the responder may act on
+ * (RESPONDABLE_FINDING_TYPES: a session merely named like an instance is only emailed) whose numeric
+ * `severityScore` (8/5/2) is at or above the threshold. Numeric matching, not a list of severity
+ * names, so one setting drives both sources.
  */
 export function credtrailFindingsAtOrAbove(threshold: number): EventPattern {
   return {
     ...CREDTRAIL_FINDING_PATTERN,
-    detail: { severityScore: [{ numeric: ['>=', threshold] }] },
+    detail: {
+      type: [...RESPONDABLE_FINDING_TYPES],
+      severityScore: [{ numeric: ['>=', threshold] }],
+    },
   };
 }
 

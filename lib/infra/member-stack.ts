@@ -2,6 +2,7 @@ import { BootstraplessSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { MemberConfig } from './credtrail-config';
+import { responseStatements } from './member-response-policies';
 import { acknowledge } from './nag-gate';
 
 export interface MemberStackProps extends StackProps {
@@ -29,8 +30,6 @@ export class MemberStack extends Stack {
         ArnEquals: { 'aws:PrincipalArn': centralRole(roleName) },
       });
     const account = this.account;
-    const ec2 = (resource: string) => `arn:${this.partition}:ec2:*:${account}:${resource}`;
-    const role = (name: string) => `arn:${this.partition}:iam::${account}:role/${name}`;
 
     this.readRole = new iam.Role(this, 'ReadRole', {
       roleName: config.memberReadRoleName,
@@ -58,125 +57,64 @@ export class MemberStack extends Stack {
       },
     });
 
-    const responderTouchesNot = [
-      role(config.memberReadRoleName),
-      role(config.memberResponseRoleName),
-      role('aws-service-role/*'),
-      ...config.protectedRoles.map(role),
-    ];
+    const { allows, roleDenies, denies } = responseStatements({
+      partition: this.partition,
+      account,
+      credtrailRoleNames: [
+        config.detectorRoleName,
+        config.responderRoleName,
+        config.memberReadRoleName,
+        config.memberResponseRoleName,
+      ],
+      protectedRoles: config.protectedRoles,
+    });
+    // The Denies come with the role itself (the role fence as a managed policy: its own 6,144-character
+    // quota, apart from the 10,240 shared by inline policies), in place before any Allow is attached.
+    const roleFence = new iam.ManagedPolicy(this, 'ResponseRoleFence', {
+      description:
+        'credtrail: the roles the member response role may never write on or pass (credtrail, landing zone, protected)',
+      document: new iam.PolicyDocument({ statements: roleDenies }),
+    });
     this.responseRole = new iam.Role(this, 'ResponseRole', {
       roleName: config.memberResponseRoleName,
       assumedBy: trusting(config.responderRoleName),
       description: 'credtrail: lets the central responder revoke, pin and quarantine in this account',
-      inlinePolicies: {
-        RespondToStolenCredentials: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              sid: 'ManageInlineRolePolicies',
-              actions: [
-                'iam:GetRole',
-                'iam:GetRolePolicy',
-                'iam:ListRolePolicies',
-                'iam:PutRolePolicy',
-                'iam:DeleteRolePolicy',
-              ],
-              resources: [role('*')],
-            }),
-            // An inline-policy writer could grant itself anything: it may never write on credtrail's own
-            // roles, service-linked roles or the protected ones.
-            new iam.PolicyStatement({
-              sid: 'NeverTouchOwnOrProtectedRoles',
-              effect: iam.Effect.DENY,
-              actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-              resources: responderTouchesNot,
-            }),
-            new iam.PolicyStatement({
-              sid: 'DescribeForPlanning',
-              actions: [
-                'ec2:DescribeInstances',
-                'ec2:DescribeInstanceAttribute',
-                'ec2:DescribeNetworkInterfaces',
-                'ec2:DescribeSecurityGroups',
-                'ec2:DescribeSecurityGroupRules',
-                'ec2:DescribeIamInstanceProfileAssociations',
-                'ec2:DescribeVolumes',
-                'ec2:DescribeSnapshots',
-                'ec2:DescribeVpcs',
-                'ec2:DescribeSubnets',
-                'ec2:DescribeNatGateways',
-                'ec2:DescribeVpcEndpoints',
-              ],
-              resources: ['*'],
-            }),
-            new iam.PolicyStatement({
-              sid: 'QuarantineInstance',
-              actions: [
-                'ec2:ModifyInstanceAttribute',
-                'ec2:ModifyNetworkInterfaceAttribute',
-                'ec2:DisassociateIamInstanceProfile',
-                'ec2:AssociateIamInstanceProfile',
-              ],
-              resources: [ec2('instance/*'), ec2('network-interface/*'), ec2('security-group/*')],
-            }),
-            new iam.PolicyStatement({
-              sid: 'IsolationSecurityGroups',
-              actions: [
-                'ec2:CreateSecurityGroup',
-                'ec2:AuthorizeSecurityGroupIngress',
-                'ec2:AuthorizeSecurityGroupEgress',
-                'ec2:RevokeSecurityGroupIngress',
-                'ec2:RevokeSecurityGroupEgress',
-              ],
-              resources: [ec2('security-group/*'), ec2('vpc/*'), ec2('security-group-rule/*')],
-            }),
-            new iam.PolicyStatement({
-              sid: 'EvidenceAndTags',
-              // DeleteTags: undo removes the quarantine tags it added.
-              actions: ['ec2:CreateSnapshot', 'ec2:CreateTags', 'ec2:DeleteTags'],
-              resources: [
-                ec2('instance/*'),
-                ec2('volume/*'),
-                ec2('security-group/*'),
-                ec2('network-interface/*'),
-                `arn:${this.partition}:ec2:*::snapshot/*`,
-              ],
-            }),
-            // Re-associating a removed instance profile (undo) passes its role to EC2, and only to EC2.
-            new iam.PolicyStatement({
-              sid: 'PassRoleBackToEc2OnUndo',
-              actions: ['iam:PassRole'],
-              resources: [role('*')],
-              conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-            }),
-            new iam.PolicyStatement({
-              sid: 'ReadInstanceProfiles',
-              actions: ['iam:GetInstanceProfile'],
-              resources: [`arn:${this.partition}:iam::${account}:instance-profile/*`],
-            }),
-          ],
-        }),
-      },
+      managedPolicies: [roleFence],
+      inlinePolicies: { NeverTouch: new iam.PolicyDocument({ statements: denies }) },
     });
-
-    const describeReason =
-      'EC2 Describe* actions support no resource-level permissions (Service Authorization Reference): Resource must be *.';
-    acknowledge(this.readRole, 'AwsSolutions-IAM5[Resource::*]', describeReason);
-    acknowledge(this.responseRole, 'AwsSolutions-IAM5[Resource::*]', describeReason);
-    const anyResource =
-      'The responder acts on whichever role, instance, interface or group a finding names: not known when the ' +
-      'stack is deployed. Actions are listed one by one; own and protected roles are denied explicitly.';
-    for (const wildcard of [
-      `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*`,
-      `arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:network-interface/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group-rule/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:vpc/*`,
-      `arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:volume/*`,
-      `arn:<AWS::Partition>:ec2:*::snapshot/*`,
-    ]) {
-      acknowledge(this.responseRole, `AwsSolutions-IAM5[Resource::${wildcard}]`, anyResource);
+    // One policy per Allow statement: each cdk-nag acknowledgement below covers that statement alone.
+    for (const [sid, { statement, wildcardReason }] of Object.entries(allows)) {
+      const policy = new iam.Policy(this, `Response${sid}`, {
+        policyName: sid,
+        roles: [this.responseRole],
+        document: new iam.PolicyDocument({ statements: [statement] }),
+      });
+      if (wildcardReason === undefined) continue;
+      for (const resource of statement.resources.filter((r) => r.includes('*'))) {
+        acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagResource(this, resource)}]`, wildcardReason);
+      }
     }
+
+    acknowledge(
+      this.readRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'EC2 Describe* actions support no resource-level permissions (Service Authorization Reference): Resource must be *.',
+    );
   }
+}
+
+/**
+ * A resource as cdk-nag names it in a finding id: `Fn::Join` flattened, `{ Ref: X }` written `<X>`
+ * (e.g. `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*`).
+ */
+function nagResource(stack: Stack, resource: string): string {
+  const render = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const object = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+    if (object.Ref !== undefined) return `<${object.Ref}>`;
+    const join = object['Fn::Join'];
+    if (join !== undefined) return join[1].map(render).join(join[0]);
+    throw new Error(`cannot name ${JSON.stringify(value)} for cdk-nag`);
+  };
+  return render(stack.resolve(resource));
 }

@@ -124,7 +124,9 @@ describe('event routing', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Events',
         MetricName: 'MatchedEvents',
+        // A custom-bus rule reports MatchedEvents with EventBusName and RuleName, never RuleName alone.
         Dimensions: [
+          { Name: 'EventBusName', Value: { Ref: logicalId(template, 'AWS::Events::EventBus', 'Bus') } },
           {
             Name: 'RuleName',
             Value: { Ref: logicalId(template, 'AWS::Events::Rule', 'CountResponderFailures') },
@@ -134,23 +136,42 @@ describe('event routing', () => {
     ).not.toThrow();
   });
 
-  it('lets only the detector, responder and forwarding roles publish to the bus', () => {
-    const roleArns = ['DetectorRole', 'ResponderRole', 'GuardDutyForwarderRole'].map((prefix) => ({
-      'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', prefix), 'Arn'],
-    }));
+  it('lets only the detector, responder and forwarding roles publish, each only its own source', () => {
     const busArn = { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] };
+    const roleArn = (prefix: string) => ({
+      'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', prefix), 'Arn'],
+    });
+    const publishers = [
+      ['DetectorRole', 'credtrail.detector', 'Detector'],
+      ['ResponderRole', 'credtrail.responder', 'Responder'],
+      ['GuardDutyForwarderRole', 'aws.guardduty', 'GuardDutyForwarder'],
+    ] as const;
 
-    expect(() => template.resourceCountIs('AWS::Events::EventBusPolicy', 2)).not.toThrow();
-    expect(() =>
-      template.hasResourceProperties('AWS::Events::EventBusPolicy', {
-        Statement: {
-          Effect: 'Allow',
+    expect(() => template.resourceCountIs('AWS::Events::EventBusPolicy', 7)).not.toThrow();
+    for (const [role, source, sid] of publishers) {
+      expect(() =>
+        template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+          Statement: {
+            Sid: `cdk-Deny${sid}OtherSources`, // CDK prefixes the Sid of a bus policy statement
+            Effect: 'Deny',
+            Action: 'events:PutEvents',
+            Principal: { AWS: '*' },
+            Resource: busArn,
+            Condition: {
+              ArnEquals: { 'aws:PrincipalArn': roleArn(role) },
+              'ForAnyValue:StringNotEquals': { 'events:source': [source] },
+            },
+          },
+        }),
+      ).not.toThrow();
+      expect(roleStatements(template, role)).toContainEqual(
+        expect.objectContaining({
           Action: 'events:PutEvents',
-          Principal: { AWS: roleArns },
           Resource: busArn,
-        },
-      }),
-    ).not.toThrow();
+          Condition: { 'ForAllValues:StringEquals': { 'events:source': [source] } },
+        }),
+      );
+    }
     // Same-account identities need no bus policy to publish: only an explicit Deny keeps them out.
     expect(() =>
       template.hasResourceProperties('AWS::Events::EventBusPolicy', {
@@ -159,10 +180,43 @@ describe('event routing', () => {
           Action: 'events:PutEvents',
           Principal: { AWS: '*' },
           Resource: busArn,
-          Condition: { StringNotEquals: { 'aws:PrincipalArn': roleArns } },
+          Condition: { StringNotEquals: { 'aws:PrincipalArn': publishers.map(([role]) => roleArn(role)) } },
         },
       }),
     ).not.toThrow();
+  });
+
+  it('lets the GuardDuty forwarder role be assumed by EventBridge only for its own rule, in this account', () => {
+    const trust = propertiesOf(template, 'AWS::IAM::Role', 'GuardDutyForwarderRole')[
+      'AssumeRolePolicyDocument'
+    ];
+
+    expect(ruleNamed('ForwardGuardDutyFindings')['Name']).toBe('credtrail-forward-guardduty-findings');
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '111111111111' },
+            ArnEquals: {
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':events:us-east-1:111111111111:rule/credtrail-forward-guardduty-findings',
+                  ],
+                ],
+              },
+            },
+          },
+        },
+      ],
+    });
   });
 });
 
@@ -293,6 +347,7 @@ describe('functions', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'MatchedEvents',
         Dimensions: [
+          { Name: 'EventBusName', Value: { Ref: logicalId(template, 'AWS::Events::EventBus', 'Bus') } },
           {
             Name: 'RuleName',
             Value: { Ref: logicalId(template, 'AWS::Events::Rule', 'CountFinalResponseFailures') },
@@ -448,6 +503,37 @@ describe('state, logs and alerts', () => {
     }
   });
 
+  it('lets CloudWatch alarms of this account, and only those, publish to the alert topic beside its TLS Deny', () => {
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
+    const statements = (
+      propertiesOf(template, 'AWS::SNS::TopicPolicy', 'AlertTopicPolicy')['PolicyDocument'] as {
+        Statement: Record<string, unknown>[];
+      }
+    ).Statement;
+
+    expect(statements).toContainEqual({
+      Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: topic,
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': '111111111111' },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:us-east-1:111111111111:alarm:*'],
+            ],
+          },
+        },
+      },
+    });
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
   it('encrypts every queue and refuses plain HTTP on it', () => {
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true });
@@ -459,7 +545,7 @@ describe('state, logs and alerts', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
 
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(12);
     for (const alarm of alarms)
       expect(alarm['Properties']).toMatchObject({ AlarmActions: [topic], Threshold: 1 });
   });
@@ -606,13 +692,65 @@ describe('IAM: least privilege per role', () => {
     ]);
   });
 
-  it('forwarder: only events:PutEvents on the credtrail bus', () => {
-    expect(roleStatements(template, 'GuardDutyForwarderRole')).toEqual([
-      expect.objectContaining({
-        Action: 'events:PutEvents',
-        Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
-      }),
-    ]);
+  it('forwarder: only events:PutEvents on the credtrail bus, of GuardDuty findings', () => {
+    // CDK's EventBus target adds its own unconditioned grant beside ours: the bus policy's
+    // DenyGuardDutyForwarderOtherSources is what holds the forwarder to aws.guardduty.
+    const statements = roleStatements(template, 'GuardDutyForwarderRole');
+    expect(statements).toHaveLength(2);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
+          Condition: { 'ForAllValues:StringEquals': { 'events:source': ['aws.guardduty'] } },
+        },
+      ]),
+    );
+  });
+
+  it('responder: the audit trail is append-only (explicit Deny of every way to remove an item)', () => {
+    expect(roleStatements(template, 'ResponderRole')).toContainEqual({
+      Sid: 'AuditTrailIsAppendOnly',
+      Effect: 'Deny',
+      Action: [
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PartiQLDelete',
+        'dynamodb:DeleteTable',
+      ],
+      Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::DynamoDB::Table', 'AuditTable'), 'Arn'] },
+    });
+  });
+
+  it('operators: a managed policy to run undo grants lambda:InvokeFunction on the responder and nothing else', () => {
+    const policy = propertiesOf(template, 'AWS::IAM::ManagedPolicy', 'OperatorUndoPolicy');
+    const outputs = (template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+
+    expect(policy['PolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'InvokeResponderForUndo',
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: {
+            'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'ResponderFunction'), 'Arn'],
+          },
+        },
+      ],
+    });
+    expect(outputs['OperatorUndoPolicyArn']?.Value).toEqual({
+      Ref: logicalId(template, 'AWS::IAM::ManagedPolicy', 'OperatorUndoPolicy'),
+    });
+    expect(outputs['ResponderFunctionName']?.Value).toEqual({
+      Ref: logicalId(template, 'AWS::Lambda::Function', 'ResponderFunction'),
+    });
   });
 });
 

@@ -67,6 +67,18 @@ describe('the patterns credtrail deploys, against real-shaped events', () => {
     expect(matching(credtrailFindingsAtOrAbove(8.5))).toEqual([]);
   });
 
+  it('sends only respondable finding types to the responder: a session merely named i-… is only emailed', () => {
+    const namedLikeInstance = structuredClone(credtrailHigh);
+    namedLikeInstance.detail['type'] = 'SuspiciousSession.NamedLikeInstance';
+    const imdsv1 = structuredClone(credtrailHigh);
+    imdsv1.detail['type'] = 'InstanceCredentialExposure.IMDSv1';
+
+    expect(matchesEventPattern(credtrailFindingsAtOrAbove(1), credtrailHigh)).toBe(true);
+    expect(matchesEventPattern(credtrailFindingsAtOrAbove(1), namedLikeInstance)).toBe(false);
+    expect(matchesEventPattern(credtrailFindingsAtOrAbove(1), imdsv1)).toBe(false);
+    expect(matchesEventPattern(CREDTRAIL_FINDING_PATTERN, namedLikeInstance)).toBe(true);
+  });
+
   it('does not send an unrelated GuardDuty finding to the responder even at high severity', () => {
     const loud = structuredClone(unrelated);
     loud.detail['severity'] = 8.9;
