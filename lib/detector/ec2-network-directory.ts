@@ -2,7 +2,8 @@ import { BoundedMap } from '../engine/bounded-map';
 import type { CredentialEvent } from '../engine/credential-event';
 import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../engine/detector-store';
 import type { CachedNetwork, NetworkCache } from '../state/dynamodb-store';
-import { networkOf, type Ec2NetworkGateway } from './ec2-network-gateway';
+import { networkOf } from './ec2-instance-network';
+import type { Ec2NetworkGateway } from './ec2-network-gateway';
 
 export interface Ec2NetworkDirectoryOptions {
   readonly cache: NetworkCache;

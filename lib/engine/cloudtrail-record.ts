@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialDelivery, CredentialEvent, CredentialUse } from './credential-event';
 import { normalizeAddress } from './ip-address';
 

@@ -20,14 +20,10 @@ import {
   type IpPermission,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { InstanceNotFoundError } from './ec2-errors';
 import type { ObservedInstance } from './observed-state';
 
-export class InstanceNotFoundError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`instance ${instanceId} not found`);
-    this.name = 'InstanceNotFoundError';
-  }
-}
+export { InstanceNotFoundError };
 
 export interface ObservedGroup {
   groupId: string;
