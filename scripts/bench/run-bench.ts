@@ -39,10 +39,10 @@ const REPEATS = Number(values.repeats ?? 3);
 // The two mixes. The generator's default day carries about 25,000 records per account, two noise calls
 // (other principals) per instance-credential call; the instance-heavy day has few noise calls.
 const MIXES = [
-  { name: 'bench day', story: 'the generator as it is (about 38% instance-credential calls)', noiseRatio: 2 },
+  { name: 'bench day', story: 'the generator as it is, about 38% instance-credential calls', noiseRatio: 2 },
   {
     name: 'instance-heavy day',
-    story: 'noise ratio 0.15 (about 87% instance-credential calls)',
+    story: 'noise ratio 0.15, about 87% instance-credential calls',
     noiseRatio: 0.15,
   },
 ] as const;
