@@ -1,7 +1,9 @@
 /**
- * How many DynamoDB requests the detector's store sends per 1,000 CloudTrail events, on a generated
- * day of an organisation's logs, after warm-up. The real DynamoDbStore and EC2 network directory run
- * against dynalite on loopback; a middleware on the real client counts every HTTP request.
+ * What the detector's DynamoDB use costs per 1,000 CloudTrail records on a generated day of an
+ * organisation's logs: requests, and the billed read and write capacity units (./bench/capacity-meter.ts),
+ * for the whole run (warm-up, the end-of-run flush and the exceptions table's refresh included) and for
+ * the steady part after warm-up. The real DynamoDbStore, EC2 network directory and exceptions refresher
+ * run against dynalite on loopback; middlewares on the real client count every HTTP request and unit.
  *
  *   npx tsx scripts/bench-dynamodb.ts [--accounts N] [--hours H] [--containers C] [--warmup-hours W]
  *
@@ -25,6 +27,7 @@ import type {
   NatGatewayFact,
   RouteFact,
 } from '../lib/inventory/routed-network';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { parseArgs } from 'node:util';
 import { NETWORK_REFRESH_MS } from '../lib/detector/detector-runtime';
 import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
@@ -36,7 +39,11 @@ import { Detector } from '../lib/engine/detector';
 import { originKey, originOf } from '../lib/engine/origin';
 import { DynamoDbStore } from '../lib/state/dynamodb-store';
 import { startLocalDynamoServer } from '../lib/state/local-store';
+import { ExceptionsRefresher } from '../lib/detector/exceptions-refresher';
+import { ExceptionsTable } from '../lib/state/exceptions-table';
 import { RequestCounter } from '../lib/state/request-counter';
+import { ensureTable, exceptionsTableDefinition } from '../lib/state/state-table';
+import { CapacityMeter, type Capacity } from './bench/capacity-meter';
 import { generateOrganisationDay, type OrganisationDay } from './scenario';
 
 const { values } = parseArgs({
@@ -46,6 +53,8 @@ const { values } = parseArgs({
     containers: { type: 'string', default: '1' },
     'batch-size': { type: 'string', default: '10' },
     'warmup-hours': { type: 'string', default: '1' },
+    // As the detector's EXCEPTIONS_CACHE_SECONDS default.
+    'exceptions-cache-seconds': { type: 'string', default: '300' },
   },
 });
 
@@ -131,9 +140,19 @@ async function main(): Promise<void> {
   const warmupEnd = day.start + Number(values['warmup-hours']) * 3_600_000;
   const server = await startLocalDynamoServer();
   const counter = new RequestCounter().attach(server.client);
+  const meter = new CapacityMeter().attach(server.client);
   let now = day.start;
   const clock = () => now;
   const exceptions = new ExceptionList(day.exceptions.map((e) => ({ cidr: e.cidr, reason: e.reason })));
+  // The exceptions live in their table, as deployed; each container re-reads it when its cache expires.
+  const exceptionsTableName = 'credtrail-exceptions';
+  await ensureTable(server.client, exceptionsTableDefinition(exceptionsTableName));
+  const exceptionsTable = new ExceptionsTable(server.client, exceptionsTableName);
+  for (const [index, exception] of day.exceptions.entries())
+    await exceptionsTable.put(`bench-${index}`, { cidr: exception.cidr, reason: exception.reason });
+  counter.take();
+  meter.take();
+  const quiet = new Logger({ logLevel: 'SILENT' });
   const trusted = new Set(day.options.accounts.filter((a) => a.affiliated).map((a) => a.accountId));
 
   const workers = Array.from({ length: containers }, () => {
@@ -157,8 +176,26 @@ async function main(): Promise<void> {
       // As the Lambda runtime sets it (lib/detector/detector-runtime.ts).
       networkRefreshMs: NETWORK_REFRESH_MS,
     });
-    return { store, directory, detector };
+    const refresher = new ExceptionsRefresher(
+      exceptionsTable,
+      Number(values['exceptions-cache-seconds']) * 1000,
+      clock,
+      quiet,
+    );
+    return { store, directory, detector, refresher };
   });
+  // Units are banked per phase: warm-up (the first hour: empty caches, every pair new), steady, flush.
+  const warmupCapacity: Capacity = { readUnits: 0, writeUnits: 0 };
+  const steadyCapacity: Capacity = { readUnits: 0, writeUnits: 0 };
+  const bank = (into: Capacity) => {
+    const taken = meter.take();
+    into.readUnits += taken.readUnits;
+    into.writeUnits += taken.writeUnits;
+    return taken;
+  };
+  let warmupRequests = 0;
+  let exceptionReadUnits = 0;
+  let allRecords = 0;
 
   let warm = false;
   let records = 0;
@@ -177,7 +214,8 @@ async function main(): Promise<void> {
     );
     if (!warm && now >= warmupEnd) {
       warm = true;
-      counter.take();
+      warmupRequests = Object.values(counter.take()).reduce((a, b) => a + b, 0);
+      bank(warmupCapacity);
     }
     const events: CredentialEvent[] = [];
     for (const record of file.records) {
@@ -189,6 +227,12 @@ async function main(): Promise<void> {
     const worker = workers[Math.floor(index / batchSize) % workers.length];
     if (worker === undefined) throw new Error('no worker');
     index++;
+    // As DetectorService does before each batch: a fresh exceptions list when the cache expired.
+    const phase = warm ? steadyCapacity : warmupCapacity;
+    bank(phase);
+    const refreshed = await worker.refresher.refresh();
+    exceptionReadUnits += bank(phase).readUnits;
+    if (refreshed !== undefined) worker.detector.setExceptions(refreshed);
     worker.directory.noteCalls(events);
     const result = await worker.store.withSource(`s3://bench/${file.key}`, () =>
       worker.detector.process(events),
@@ -204,6 +248,7 @@ async function main(): Promise<void> {
     const announced = result.findings.filter((f) => f.created).map((f) => f.detail.findingId);
     if (announced.length > 0) await worker.store.markAnnounced(announced);
     if (index % batchSize === 0) await worker.store.flushBatchWrites();
+    allRecords += file.records.length;
     if (warm) {
       records += file.records.length;
       credentialEvents += events.length;
@@ -212,9 +257,12 @@ async function main(): Promise<void> {
     }
   }
   const byOperation = counter.take();
+  bank(steadyCapacity);
   for (const worker of workers) await worker.store.flush();
   const flushWrites = counter.take();
+  const flushCapacity = meter.take();
   await server.stop();
+  const flushRequests = Object.values(flushWrites).reduce((a, b) => a + b, 0);
 
   const total = Object.values(byOperation).reduce((a, b) => a + b, 0);
   const writes =
@@ -234,11 +282,39 @@ async function main(): Promise<void> {
       findingsCreated: findings,
     },
     dynamoDbRequests: { total, byOperation, flushAtEnd: flushWrites },
+    // Billed units per 1,000 CloudTrail records. `wholeRun`: every unit from the first file to the final
+    // flush (warm-up, exceptions refresh and flush included) over every record; `afterWarmup`: the
+    // steady part over the records after warm-up.
+    billedPerThousandRecords: {
+      wholeRun: perThousand(
+        {
+          readUnits: warmupCapacity.readUnits + steadyCapacity.readUnits + flushCapacity.readUnits,
+          writeUnits: warmupCapacity.writeUnits + steadyCapacity.writeUnits + flushCapacity.writeUnits,
+        },
+        allRecords,
+      ),
+      afterWarmup: perThousand(steadyCapacity, records),
+      requestsWholeRun: round((1000 * (warmupRequests + total + flushRequests)) / allRecords),
+    },
+    billedUnits: {
+      warmup: warmupCapacity,
+      steady: steadyCapacity,
+      flushAtEnd: flushCapacity,
+      exceptionsRefreshReadUnits: exceptionReadUnits,
+    },
+    allRecords,
     perThousandCloudTrailRecords: round((1000 * total) / records),
     perThousandCredentialEvents: round((1000 * total) / credentialEvents),
     writeRequestsPerNewPair: round(writes / Math.max(1, newPairs)),
   };
   console.log(JSON.stringify(report, null, 2));
+}
+
+function perThousand(capacity: Capacity, records: number): Capacity {
+  return {
+    readUnits: round((1000 * capacity.readUnits) / records),
+    writeUnits: round((1000 * capacity.writeUnits) / records),
+  };
 }
 
 function round(value: number): number {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runLocalPipeline, type LocalPipelineReport } from '../demo/local-pipeline';
-import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from '../infra/event-patterns';
-import { ResponseConfigSchema } from '../responder/response-config-schema';
+import type { LocalPipelineReport } from '../demo/local-pipeline';
 import { processIo, type CliIo } from './detect-command';
 import { formatSummary } from './finding-text';
 
@@ -21,6 +19,13 @@ export function registerDemoCommand(program: Command, io: CliIo = processIo): vo
     )
     .action(async (flags: { sampleDir: string }) => {
       try {
+        // The whole pipeline (responder, AWS SDK types, zod) loads only when the demo runs.
+        const [{ runLocalPipeline }, { DEFAULT_RESPONDER_SEVERITY_THRESHOLD }, { ResponseConfigSchema }] =
+          await Promise.all([
+            import('../demo/local-pipeline'),
+            import('../infra/event-patterns'),
+            import('../responder/response-config-schema'),
+          ]);
         const guardDutyDir = join(flags.sampleDir, 'guardduty');
         const guardDutyEvents = (await readdir(guardDutyDir).catch(() => []))
           .filter((name) => name.endsWith('.json'))

@@ -1,13 +1,12 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { ExceptionList, exceptionWarnings, parseExceptions } from '../engine/credential-exception';
 import type { NetworkDirectory } from '../engine/detector-store';
-import { InventoryDirectory } from '../inventory/inventory-directory';
-import { openStateStore } from '../state/state-spec';
-import { NoInventory, runDetection, type DetectionProgress } from './detect-run';
-import { formatFinding, formatSummary } from './finding-text';
+import type { DetectionProgress } from './detect-run';
+import { FAIL_ON_CHOICES, failsRun, type FailOn } from './fail-on';
+
+// Everything past option parsing is loaded when the command runs, and the AWS SDK only for the input
+// that needs it (s3://, --state dynamodb:): `credtrail --help` and a local hunt start in a blink
+// instead of paying for clients they never use (issue 15).
 
 /** Exit statuses a script can branch on. */
 export const ExitCode = { NoFindings: 0, Findings: 1, Error: 2 } as const;
@@ -27,6 +26,7 @@ interface DetectFlags {
   state?: string;
   reorderWindow: string;
   progress: boolean;
+  failOn: FailOn;
 }
 
 /** Where a command writes; the process by default, strings in tests. */
@@ -72,6 +72,14 @@ export function registerDetectCommand(program: Command, io: CliIo = processIo): 
     )
     .option('--reorder-window <minutes>', 'how late a record may arrive and still be judged in order', '60')
     .option('--no-progress', 'no progress bar, even on a terminal')
+    .addOption(
+      new Option(
+        '--fail-on <severity>',
+        'exit 1 when a finding at or above this severity is found (default: theft only, not posture or LOW session-name findings)',
+      )
+        .choices(FAIL_ON_CHOICES)
+        .default('theft'),
+    )
     .action(async (paths: string[], flags: DetectFlags) => {
       io.setExitCode(await detect(paths, flags, io));
     });
@@ -84,24 +92,35 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
     if (!Number.isFinite(reorderMinutes) || reorderMinutes < 0) {
       throw new UsageError(`--reorder-window must be a number of minutes, got "${flags.reorderWindow}"`);
     }
+    const trusted = parseAccountList(flags.trustedAccounts);
+    const [
+      { ExceptionList, exceptionWarnings },
+      { NoInventory, runDetection },
+      { formatFinding, formatSummary },
+    ] = await Promise.all([
+      import('../engine/credential-exception'),
+      import('./detect-run'),
+      import('./finding-text'),
+    ]);
     const entries = flags.exceptions === undefined ? [] : await loadExceptions(flags.exceptions);
     // Entries written for the old one-matcher rules that now vouch for less: say so, keep going.
     for (const warning of exceptionWarnings(entries, flags.exceptions)) stderr.write(`warning: ${warning}\n`);
-    const trusted = parseAccountList(flags.trustedAccounts);
     let networks: NetworkDirectory = new NoInventory();
     let endpointVpcs: ReadonlyMap<string, string> = new Map();
     const trustedAccounts = new Set(trusted ?? []);
     if (flags.inventory !== undefined) {
+      const { InventoryDirectory } = await import('../inventory/inventory-directory');
       const inventory = await InventoryDirectory.load(flags.inventory);
       networks = inventory;
       endpointVpcs = inventory.endpointVpcs;
       if (trusted === undefined) for (const account of inventory.ownerAccounts) trustedAccounts.add(account);
     }
     const exceptions = new ExceptionList(entries, endpointVpcs);
+    const { openStateStore } = await import('../state/state-spec');
     const state = await openStateStore(flags.state);
     const bar =
       flags.progress && stderr.isTTY
-        ? new SingleBar({
+        ? new (await import('cli-progress')).SingleBar({
             format: 'reading {bar} {value}/{total} files | {records} records',
             stream: process.stderr,
             clearOnComplete: true,
@@ -131,7 +150,7 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
           trustRecipientAccounts: trusted === undefined,
           reorderWindowMs: reorderMinutes * 60_000,
           clock: Date.now,
-          s3: () => new S3Client({ followRegionRedirects: true }),
+          s3: async () => new (await import('@aws-sdk/client-s3')).S3Client({ followRegionRedirects: true }),
         },
         progress,
       );
@@ -154,7 +173,9 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       return ExitCode.Error;
     }
     if (report.files === report.skippedFiles.length) return ExitCode.Error;
-    return report.findings.length > 0 ? ExitCode.Findings : ExitCode.NoFindings;
+    return report.findings.some((finding) => failsRun(finding, flags.failOn))
+      ? ExitCode.Findings
+      : ExitCode.NoFindings;
   } catch (error) {
     stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return ExitCode.Error;
@@ -176,6 +197,7 @@ async function loadExceptions(path: string) {
       `--exceptions ${path}: invalid JSON (${error instanceof Error ? error.message : String(error)})`,
     );
   }
+  const { parseExceptions } = await import('../engine/credential-exception');
   return parseExceptions(json, path);
 }
 

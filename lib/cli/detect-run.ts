@@ -19,7 +19,7 @@ export interface DetectionOptions {
   readonly trustRecipientAccounts: boolean;
   readonly reorderWindowMs: number;
   readonly clock: () => number;
-  readonly s3: () => S3Client;
+  readonly s3: () => S3Client | Promise<S3Client>;
 }
 
 export interface SkippedFile {

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { readFile as readFileCallback } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -25,11 +25,17 @@ export class LogSourceError extends Error {
  * Expands files, folders (recursively: CloudTrail's AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD
  * layout) and s3://bucket/prefix into log files, skipping digests, in delivery-time order.
  */
-export async function listLogFiles(paths: readonly string[], s3: () => S3Client): Promise<LogFileRef[]> {
+export async function listLogFiles(
+  paths: readonly string[],
+  s3: () => S3Client | Promise<S3Client>,
+): Promise<LogFileRef[]> {
   const refs: LogFileRef[] = [];
   for (const path of paths) {
-    if (path.startsWith('s3://')) refs.push(...(await listS3(path, s3())));
-    else refs.push(...(await listLocal(path)));
+    if (path.startsWith('s3://')) {
+      // The S3 client and its commands load only when an s3:// path is given (CLI start-up, issue 15).
+      const { listS3 } = await import('./s3-log-source');
+      refs.push(...(await listS3(path, await s3())));
+    } else refs.push(...(await listLocal(path)));
   }
   return sortByDeliveryTime(refs);
 }
@@ -82,39 +88,6 @@ export const readLocalFile = promisify(readFileCallback);
 function localRef(path: string): LogFileRef {
   return { name: path, open: () => readLocalFile(path) };
 }
-
-async function listS3(url: string, s3: S3Client): Promise<LogFileRef[]> {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match?.[1]) throw new LogSourceError(`${url}: expected s3://bucket/prefix`);
-  const bucket = match[1];
-  const prefix = match[2] ?? '';
-  const refs: LogFileRef[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const object of page.Contents ?? []) {
-      const key = object.Key;
-      if (key === undefined || !looksLikeLogFile(key)) continue;
-      refs.push({
-        name: `s3://${bucket}/${key}`,
-        open: async () => {
-          const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          if (response.Body === undefined) throw new LogSourceError(`s3://${bucket}/${key}: empty response`);
-          return response.Body as Readable;
-        },
-      });
-    }
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  return refs;
-}
-
 function unreadableRef(folder: string, error: unknown): LogFileRef {
   return {
     name: folder,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The finding contract (../shared/design.md): what the detector puts on the bus as `detail`, what

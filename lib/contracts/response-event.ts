@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The responder's contract (../shared/design.md): what it publishes to the credtrail bus after it

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The detector Lambda's environment. Validated at cold start by the handler and used by the CDK

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -15,7 +15,6 @@ import { RequestCounter } from '../state/request-counter';
 import { DetectorService } from './detector-service';
 import type { DetectorEnvironment } from './detector-environment';
 import { Ec2NetworkDirectory } from './ec2-network-directory';
-import { Ec2NetworkGateway } from './ec2-network-gateway';
 import { ExceptionsRefresher } from './exceptions-refresher';
 import { FindingsLogWriter } from './findings-log-writer';
 import { FindingsPublisher } from './findings-publisher';
@@ -32,7 +31,10 @@ export interface DetectorClients {
   readonly sts: STSClient;
   readonly eventBridge: EventBridgeClient;
   readonly logs: CloudWatchLogsClient;
-  readonly ec2: (region: string, credentials: TemporaryCredentials | undefined) => EC2Client;
+  readonly ec2: (
+    region: string,
+    credentials: TemporaryCredentials | undefined,
+  ) => EC2Client | Promise<EC2Client>;
 }
 
 export interface DetectorRuntime {
@@ -55,8 +57,13 @@ export function defaultClients(): DetectorClients {
     sts: new STSClient({}),
     eventBridge: new EventBridgeClient({}),
     logs: new CloudWatchLogsClient({}),
-    ec2: (region, credentials) =>
-      new EC2Client({ region, ...(credentials !== undefined ? { credentials } : {}) }),
+    // Loaded at the first EC2 lookup, not at cold start: the runtime's own SDK provides it (it is left
+    // out of the bundle, lib/infra/lambda-bundling.ts), and most batches are answered from the cache.
+    ec2: async (region, credentials) =>
+      new (await import('@aws-sdk/client-ec2')).EC2Client({
+        region,
+        ...(credentials !== undefined ? { credentials } : {}),
+      }),
   };
 }
 
@@ -79,10 +86,12 @@ export function createDetectorRuntime(
   const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock, sleep);
   const directory = new Ec2NetworkDirectory({
     cache: store,
-    gatewayFor: async (accountId, region) =>
-      new Ec2NetworkGateway(
-        clients.ec2(region, await credentials.forAccount(accountId, partitionOf(region))),
-      ),
+    gatewayFor: async (accountId, region) => {
+      const { Ec2NetworkGateway } = await import('./ec2-network-gateway');
+      return new Ec2NetworkGateway(
+        await clients.ec2(region, await credentials.forAccount(accountId, partitionOf(region))),
+      );
+    },
     fallbackRegions:
       listOf(env.INSTANCE_REGIONS).length > 0 ? listOf(env.INSTANCE_REGIONS) : [options.region],
     // The network account among them: central egress and endpoints on a shared Transit Gateway.

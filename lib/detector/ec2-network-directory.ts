@@ -10,7 +10,8 @@ import type {
   RouteFact,
 } from '../inventory/routed-network';
 import { RoutingIndex } from '../inventory/routed-network';
-import { instanceFactOf, networkOf, vpcIdsOf, type Ec2NetworkGateway } from './ec2-network-gateway';
+import { instanceFactOf, networkOf, vpcIdsOf } from './ec2-instance-network';
+import type { Ec2NetworkGateway } from './ec2-network-gateway';
 
 export interface Ec2NetworkDirectoryOptions {
   readonly cache: NetworkCache;

@@ -8,17 +8,14 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { InstanceNetwork } from '../engine/instance-network';
-import { routedFields } from '../inventory/instance-networks';
 import {
   routeTargetOf,
   type AttachmentFact,
   type EndpointFact,
-  type InstanceFact,
   type NatGatewayFact,
   type RouteFact,
-  type RoutingIndex,
 } from '../inventory/routed-network';
+import { instanceFactOf, networkOf, vpcIdsOf } from './ec2-instance-network';
 
 // EC2 accepts up to 200 values per filter.
 const FILTER_VALUES = 200;
@@ -181,76 +178,11 @@ export class Ec2NetworkGateway {
   }
 }
 
-/** An instance as an egress hop: its interfaces and public addresses. */
-export function instanceFactOf(instance: Instance, accountId: string): InstanceFact {
-  const publicIps = new Set<string>();
-  if (instance.PublicIpAddress) publicIps.add(instance.PublicIpAddress);
-  for (const eni of instance.NetworkInterfaces ?? []) {
-    if (eni.Association?.PublicIp) publicIps.add(eni.Association.PublicIp);
-    for (const address of eni.PrivateIpAddresses ?? [])
-      if (address.Association?.PublicIp) publicIps.add(address.Association.PublicIp);
-  }
-  return {
-    instanceId: instance.InstanceId ?? '',
-    accountId,
-    networkInterfaceIds: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
-      eni.NetworkInterfaceId ? [eni.NetworkInterfaceId] : [],
-    ),
-    publicIps: [...publicIps],
-  };
-}
-
-/** One instance's network from EC2's description of it and of its VPC. */
-export function networkOf(
-  instance: Instance,
-  context: {
-    accountId: string;
-    region: string;
-    routing: RoutingIndex;
-  },
-): InstanceNetwork {
-  const interfaces = instance.NetworkInterfaces ?? [];
-  const privateIps = new Set<string>();
-  const publicIps = new Set<string>();
-  const ipv6Addresses = new Set<string>();
-  const prefixes = new Set<string>();
-  if (instance.PrivateIpAddress) privateIps.add(instance.PrivateIpAddress);
-  if (instance.PublicIpAddress) publicIps.add(instance.PublicIpAddress);
-  for (const eni of interfaces) {
-    for (const address of eni.PrivateIpAddresses ?? []) {
-      if (address.PrivateIpAddress) privateIps.add(address.PrivateIpAddress);
-      if (address.Association?.PublicIp) publicIps.add(address.Association.PublicIp);
-    }
-    if (eni.Association?.PublicIp) publicIps.add(eni.Association.PublicIp);
-    for (const address of eni.Ipv6Addresses ?? [])
-      if (address.Ipv6Address) ipv6Addresses.add(address.Ipv6Address);
-    for (const prefix of eni.Ipv4Prefixes ?? []) if (prefix.Ipv4Prefix) prefixes.add(prefix.Ipv4Prefix);
-    for (const prefix of eni.Ipv6Prefixes ?? []) if (prefix.Ipv6Prefix) prefixes.add(prefix.Ipv6Prefix);
-  }
-  return {
-    instanceId: instance.InstanceId ?? '',
-    accountId: context.accountId,
-    region: context.region,
-    ...(instance.VpcId !== undefined ? { vpcId: instance.VpcId } : {}),
-    ...(instance.SubnetId !== undefined ? { subnetId: instance.SubnetId } : {}),
-    privateIps: [...privateIps],
-    publicIps: [...publicIps],
-    ipv6Addresses: [...ipv6Addresses],
-    prefixes: [...prefixes],
-    ...routedFields(context.routing, vpcIdsOf(instance), instance.VpcId, instance.SubnetId),
-    source: 'ec2',
-  };
-}
-
-export function vpcIdsOf(instance: Instance): string[] {
-  const ids = new Set<string>();
-  if (instance.VpcId) ids.add(instance.VpcId);
-  for (const eni of instance.NetworkInterfaces ?? []) if (eni.VpcId) ids.add(eni.VpcId);
-  return [...ids];
-}
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
 }
+
+// Kept importable from here for existing callers; it lives apart so that reading it loads no EC2 client.
+export { networkOf };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One object a queue message points at. */
 export interface S3ObjectRef {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResponseActionSchema, ResponseModeSchema } from '../contracts/response-event';
 import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from './event-patterns';
 

@@ -8,7 +8,8 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
+import { LAMBDA_BUNDLE } from './lambda-bundling';
 import { acknowledge } from './nag-gate';
 
 /** A Lambda environment typed by the zod schema its handler validates: every key set, every value text. */
@@ -52,7 +53,8 @@ export interface CredtrailFunctionProps<S extends z.ZodObject> {
 /**
  * The house Lambda: Node.js 22 on ARM64, JSON logs into an explicit log group with retention (not the
  * deprecated `logRetention` prop, which needs a custom resource), source maps on, the AWS SDK bundled
- * so the code runs against the versions it was tested with, async failures to a queue.
+ * (all but the EC2 client, see lambda-bundling.ts) so the code runs against the versions it was tested
+ * with, async failures to a queue.
  */
 export class CredtrailFunction<S extends z.ZodObject> extends Construct {
   static readonly RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -99,13 +101,15 @@ export class CredtrailFunction<S extends z.ZodObject> extends Construct {
         handler: 'handler',
         projectRoot,
         depsLockFilePath: join(projectRoot, 'package-lock.json'),
+        // Bundling choices live in lambda-bundling.ts, shared with the bundle-size test and the bench.
         bundling: {
-          format: OutputFormat.CJS,
-          minify: true,
+          format: LAMBDA_BUNDLE.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
+          minify: LAMBDA_BUNDLE.minify,
+          target: LAMBDA_BUNDLE.target,
+          mainFields: [...LAMBDA_BUNDLE.mainFields],
+          externalModules: [...LAMBDA_BUNDLE.external],
           sourceMap: true,
           sourceMapMode: SourceMapMode.EXTERNAL,
-          target: 'node22',
-          externalModules: [],
         },
       });
     } else {

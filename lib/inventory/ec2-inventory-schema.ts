@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What `aws ec2 describe-instances`, `describe-nat-gateways`, `describe-vpc-endpoints`,

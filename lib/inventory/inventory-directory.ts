@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { NetworkDirectory, NetworkLookup, NetworkRequest } from '../engine/detector-store';
 import type { AccountNetwork, InstanceNetwork } from '../engine/instance-network';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the notifier reads from a GuardDuty finding: more than the responder needs (counts, API names,

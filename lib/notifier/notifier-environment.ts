@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The notifier Lambda's environment: validated at cold start by the handler and typing the CDK

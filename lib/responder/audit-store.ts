@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResponseModeSchema, ResponsePhaseSchema } from '../contracts/response-event';
 import { PlanStepSchema, ResponsePlanSchema } from './response-plan';
 

@@ -19,17 +19,10 @@ import {
   type IpPermission,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { InstanceNotFoundError } from './ec2-errors';
 import type { ObservedInstance } from './observed-state';
 
-export class InstanceNotFoundError extends Error {
-  constructor(
-    readonly instanceId: string,
-    options?: ErrorOptions,
-  ) {
-    super(`instance ${instanceId} not found`, options);
-    this.name = 'InstanceNotFoundError';
-  }
-}
+export { InstanceNotFoundError };
 
 // DescribeInstances answers an unknown id with an error, not an empty list (EC2 API reference, error
 // codes): the instance does not exist in this account and region.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The part of a GuardDuty finding the responder reads, after GuardDuty's API reference (GetFindings

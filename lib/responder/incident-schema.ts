@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One incident, whatever reported it: the responder's only input to planning. */
 export const IncidentSchema = z.object({

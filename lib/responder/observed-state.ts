@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the responder read (read-only calls) before planning. `null` parts were not read, which only

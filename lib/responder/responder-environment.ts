@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The responder Lambda's environment, shared by the handler (validated at cold start) and the CDK

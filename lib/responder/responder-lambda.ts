@@ -2,14 +2,12 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import type { ResponseMode } from '../contracts/response-event';
 import { DynamoAuditStore } from './dynamo-audit-store';
-import { Ec2Gateway } from './ec2-gateway';
 import { EventBusGateway } from './event-bus-gateway';
 import { IamGateway } from './iam-gateway';
 import { normaliseEvent } from './incident-normaliser';
@@ -47,6 +45,12 @@ export function createResponderDependencies(
         memberRoleArn(partition, accountId, env.MEMBER_RESPONSE_ROLE_NAME),
         sessionName,
       );
+      // The EC2 client loads at the first response, not at cold start: it is the runtime's own SDK
+      // (left out of the bundle, lib/infra/lambda-bundling.ts) and the largest client by far.
+      const [{ EC2Client }, { Ec2Gateway }] = await Promise.all([
+        import('@aws-sdk/client-ec2'),
+        import('./ec2-gateway'),
+      ]);
       return {
         iam: new IamGateway(new IAMClient({ region, credentials })),
         ec2: new Ec2Gateway(new EC2Client({ region, credentials })),

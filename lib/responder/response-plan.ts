@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResponseActionSchema, ResponseModeSchema, StepStatusSchema } from '../contracts/response-event';
 import { IncidentSchema } from './incident-schema';
 

@@ -1,5 +1,6 @@
 import type { ResponseAction } from '../contracts/response-event';
-import { InstanceNotFoundError, type Ec2Gateway } from './ec2-gateway';
+import { InstanceNotFoundError } from './ec2-errors';
+import type { Ec2Gateway } from './ec2-gateway';
 import { RoleNotFoundError, type IamGateway } from './iam-gateway';
 import type { Incident } from './incident-schema';
 import type {

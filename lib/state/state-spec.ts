@@ -1,7 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DetectorStore } from '../engine/detector-store';
-import { DynamoDbStore } from './dynamodb-store';
-import { startLocalDynamoServer } from './local-store';
 import { MemoryStore } from './memory-store';
 import { lockStateDirectory } from './state-directory-lock';
 
@@ -51,7 +49,12 @@ export async function openStateStore(
   const target = spec.slice(separator + 1);
   if (separator <= 0 || target === '') throw new InvalidStateSpecError(spec);
 
+  // The DynamoDB client and store load only for the specs that use them (CLI start-up, issue 15).
   if (scheme === 'dynamodb') {
+    const [{ DynamoDBClient }, { DynamoDbStore }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('./dynamodb-store'),
+    ]);
     const owned = options.client === undefined;
     const client =
       options.client ?? new DynamoDBClient(options.region !== undefined ? { region: options.region } : {});
@@ -66,6 +69,10 @@ export async function openStateStore(
     };
   }
   if (scheme === 'local') {
+    const [{ startLocalDynamoServer }, { DynamoDbStore }] = await Promise.all([
+      import('./local-store'),
+      import('./dynamodb-store'),
+    ]);
     // One run at a time: dynalite's database cannot be shared, and a second run would fail mid-hunt.
     const unlock = await lockStateDirectory(target);
     let server;

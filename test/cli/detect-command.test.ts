@@ -182,6 +182,46 @@ describe('credtrail detect', () => {
     expect(JSON.parse(affiliated.stdout)).toEqual(expect.objectContaining({ severity: 'MEDIUM' }));
   });
 
+  it('--fail-on: an IMDSv1 posture finding alone exits 0 unless asked for, theft exits 1 unless raised above it', async () => {
+    // A call from the instance's own NAT with IMDSv1-delivered credentials: posture, not theft.
+    logFile(dir, '1005', [useRecord({ sourceIp: '52.1.1.1', roleDelivery: '1.0' })]);
+
+    const byDefault = await run([dir, '--inventory', INVENTORY, '--output', 'jsonl']);
+    const low = await run([dir, '--inventory', INVENTORY, '--output', 'jsonl', '--fail-on', 'low']);
+
+    expect(JSON.parse(byDefault.stdout)).toEqual(
+      expect.objectContaining({ type: 'InstanceCredentialExposure.IMDSv1', severity: 'LOW' }),
+    );
+    expect(byDefault.exitCode).toBe(ExitCode.NoFindings);
+    expect(low.exitCode).toBe(ExitCode.Findings);
+
+    // Theft through an affiliated account's endpoint: MEDIUM.
+    logFile(dir, '1010', [
+      useRecord({
+        sourceIp: '10.0.1.15',
+        vpcEndpointId: 'vpce-0other',
+        vpcEndpointAccountId: '333333333333',
+      }),
+    ]);
+    const trusted = ['--trusted-accounts', '111111111111,333333333333'];
+    const theft = await run([dir, '--inventory', INVENTORY, ...trusted]);
+    const high = await run([dir, '--inventory', INVENTORY, ...trusted, '--fail-on', 'high']);
+    const never = await run([dir, '--inventory', INVENTORY, ...trusted, '--fail-on', 'never']);
+
+    expect(theft.stdout).toMatch(/^MEDIUM Instance credentials/m);
+    expect(theft.exitCode).toBe(ExitCode.Findings);
+    expect(high.exitCode).toBe(ExitCode.NoFindings);
+    expect(never.exitCode).toBe(ExitCode.NoFindings);
+    // The findings are printed whatever decides the exit status.
+    expect(never.stdout).toMatch(/^MEDIUM Instance credentials/m);
+  });
+
+  it('--fail-on rejects a severity it does not know', async () => {
+    await expect(run([dir, '--fail-on', 'critical'])).rejects.toThrow(
+      /Allowed choices are theft, high, medium, low, never/,
+    );
+  });
+
   it('exits 2 with a clear message for a missing path, bad options, or nothing to read', async () => {
     expect(await run([join(dir, 'nope')])).toEqual(
       expect.objectContaining({

@@ -5,7 +5,7 @@ import identityRole from '../fixtures/cloudtrail/instance-identity-role-ssm.json
 import xray from '../fixtures/cloudtrail/instance-role-xray-data-event.json';
 import stratus from '../fixtures/cloudtrail/stratus-stolen-instance-creds-used-outside.json';
 import { isServiceSource, normalizeRecord } from '../../lib/engine/cloudtrail-record';
-import { useRecord } from '../support/cloudtrail-records';
+import { deliveryRecord, useRecord } from '../support/cloudtrail-records';
 
 describe('normalizeRecord: instance credential use', () => {
   it('recognises a stolen-credential call from the Stratus Red Team detonation', () => {
@@ -183,5 +183,34 @@ describe('normalizeRecord: everything else', () => {
     });
     expect(normalizeRecord('text')).toEqual({ status: 'invalid', reason: 'record is not an object' });
     expect(normalizeRecord(null)).toEqual({ status: 'invalid', reason: 'record is not an object' });
+  });
+
+  it('rejects wrong types in optional fields and nested objects as the schema did, naming each field', () => {
+    const nullAgent = { ...useRecord(), userAgent: null };
+    const stringContext = useRecord();
+    (stringContext['userIdentity'] as Record<string, unknown>)['sessionContext'] = 'not an object';
+    const delivery = deliveryRecord({ accessKeyId: 'ASIATESTKEY000000001' });
+    const emptyDeliveredKey = structuredClone(delivery) as typeof delivery & {
+      responseElements: { credentials: Record<string, unknown> };
+    };
+    emptyDeliveredKey.responseElements.credentials['accessKeyId'] = '';
+    const noParameters = { ...delivery, requestParameters: undefined };
+
+    expect(normalizeRecord(nullAgent)).toEqual({
+      status: 'invalid',
+      reason: 'userAgent: expected a string, got null',
+    });
+    expect(normalizeRecord(stringContext)).toEqual({
+      status: 'invalid',
+      reason: 'userIdentity.sessionContext: expected an object, got string',
+    });
+    expect(normalizeRecord(emptyDeliveredKey)).toEqual({
+      status: 'invalid',
+      reason: 'responseElements.credentials.accessKeyId: must not be empty',
+    });
+    expect(normalizeRecord(noParameters)).toEqual({
+      status: 'invalid',
+      reason: expect.stringContaining('requestParameters: required'),
+    });
   });
 });
