@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UndoResponseSchema, type UndoRequest, type UndoResponse } from '../responder/undo-request';
 
 export class UndoInvocationError extends Error {

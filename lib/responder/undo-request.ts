@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IncidentStatusSchema, StepRecordSchema, UnknownIncidentError } from './audit-store';
 import { PlanStepSchema } from './response-plan';
 import type { ResponderDependencies } from './responder-service';

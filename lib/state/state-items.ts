@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FindingDetailSchema } from '../contracts/finding-event';
 import type { InstanceNetwork } from '../engine/instance-network';
 
