@@ -1,10 +1,23 @@
 import { z } from 'zod';
 import { cidrContains, parseAddress, parseCidr } from './ip-address';
 
+/** Every field that narrows what an exception covers; several in one entry must all hold. */
+export const EXCEPTION_MATCHERS = [
+  'cidr',
+  'vpcEndpointId',
+  'accountId',
+  'roleName',
+  'instanceId',
+  'subnetId',
+  'vpcId',
+] as const;
+export type ExceptionMatcher = (typeof EXCEPTION_MATCHERS)[number];
+
 /**
  * A known, accepted reason for instance credentials to be used elsewhere (EKS nodes proxying the
- * metadata service, an extra egress path). Exactly one matcher per entry, so each entry reads as one
- * sentence: "calls from <matcher> are fine because <reason>, until <expiresAt>".
+ * metadata service, an extra egress path). At least one matcher; several are ANDed, so an entry reads
+ * as one sentence: "calls from <all matchers> are fine because <reason>, until <expiresAt>".
+ * (Provisional here: issue 12 owns the final matching rules.)
  */
 export const CredentialExceptionSchema = z
   .object({
@@ -29,22 +42,17 @@ export const CredentialExceptionSchema = z
       .string()
       .regex(/^subnet-[0-9a-z]+$/, 'is not a subnet id (subnet-…)')
       .optional(),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-z]+$/, 'is not a VPC id (vpc-…)')
+      .optional(),
     reason: z.string().trim().min(1, 'every exception needs a reason'),
     expiresAt: z.iso.datetime({ offset: true, message: 'is not an ISO-8601 time' }).optional(),
   })
   .strict()
-  .refine(
-    (entry) =>
-      [
-        entry.cidr,
-        entry.vpcEndpointId,
-        entry.accountId,
-        entry.roleName,
-        entry.instanceId,
-        entry.subnetId,
-      ].filter((matcher) => matcher !== undefined).length === 1,
-    { message: 'needs exactly one of cidr, vpcEndpointId, accountId, roleName, instanceId, subnetId' },
-  );
+  .refine((entry) => EXCEPTION_MATCHERS.some((matcher) => entry[matcher] !== undefined), {
+    message: `needs at least one of ${EXCEPTION_MATCHERS.join(', ')}`,
+  });
 export type CredentialException = z.infer<typeof CredentialExceptionSchema>;
 
 export class InvalidExceptionError extends Error {
@@ -70,7 +78,7 @@ export function parseExceptions(input: unknown, origin = 'exceptions'): Credenti
 function describeEntry(entry: unknown): string {
   if (typeof entry !== 'object' || entry === null) return JSON.stringify(entry);
   const record = entry as Record<string, unknown>;
-  for (const key of ['cidr', 'vpcEndpointId', 'accountId', 'roleName', 'instanceId', 'subnetId']) {
+  for (const key of EXCEPTION_MATCHERS) {
     if (typeof record[key] === 'string') return `${key} ${record[key]}`;
   }
   return 'no matcher';
@@ -88,6 +96,10 @@ export interface ExceptionSubject {
   readonly roleName: string;
   readonly instanceId: string;
   readonly subnetId?: string;
+  /** The instance's VPC, when its network is known. */
+  readonly vpcId?: string;
+  /** Whether the call came through an endpoint of the instance's own VPC. */
+  readonly endpointInInstanceVpc?: boolean;
 }
 
 export class ExceptionList {
@@ -101,28 +113,31 @@ export class ExceptionList {
     }));
   }
 
-  /** The first live exception that covers the subject, if any. */
+  /** The first live exception that covers the subject, if any: every matcher of the entry must hold. */
   match(subject: ExceptionSubject, now: number): CredentialException | undefined {
     const address = subject.sourceIp === undefined ? undefined : parseAddress(subject.sourceIp);
     for (const { entry, cidr, expiresAt } of this.compiled) {
       if (expiresAt <= now) continue;
       if (cidr !== undefined) {
         // Private ranges overlap between accounts: an attacker's own VPC can reuse our 10.0.0.0/8. A
-        // CIDR only vouches for calls through an endpoint we trust, or from a public address.
-        if (address === undefined) continue;
+        // CIDR only vouches for calls through an endpoint we trust, or from a public address; tied to
+        // a VPC, only through an endpoint of the instance's own VPC.
+        if (address === undefined || !cidrContains(cidr, address)) continue;
         if (subject.vpcEndpointId !== undefined && !subject.endpointTrusted) continue;
-        if (cidrContains(cidr, address)) return entry;
-      } else if (entry.vpcEndpointId !== undefined) {
-        if (entry.vpcEndpointId === subject.vpcEndpointId) return entry;
-      } else if (entry.accountId !== undefined) {
-        if (entry.accountId === subject.accountId) return entry;
-      } else if (entry.roleName !== undefined) {
-        if (entry.roleName === subject.roleName) return entry;
-      } else if (entry.instanceId !== undefined) {
-        if (entry.instanceId === subject.instanceId) return entry;
-      } else if (entry.subnetId !== undefined) {
-        if (entry.subnetId === subject.subnetId) return entry;
+        if (
+          entry.vpcId !== undefined &&
+          subject.vpcEndpointId !== undefined &&
+          subject.endpointInInstanceVpc !== true
+        )
+          continue;
       }
+      if (entry.vpcEndpointId !== undefined && entry.vpcEndpointId !== subject.vpcEndpointId) continue;
+      if (entry.accountId !== undefined && entry.accountId !== subject.accountId) continue;
+      if (entry.roleName !== undefined && entry.roleName !== subject.roleName) continue;
+      if (entry.instanceId !== undefined && entry.instanceId !== subject.instanceId) continue;
+      if (entry.subnetId !== undefined && entry.subnetId !== subject.subnetId) continue;
+      if (entry.vpcId !== undefined && entry.vpcId !== subject.vpcId) continue;
+      return entry;
     }
     return undefined;
   }

@@ -34,8 +34,8 @@ describe('parseExceptions', () => {
   it.each([
     [[{ cidr: '10.0.0.0/33', reason: 'x' }], /entry 0 \(cidr 10.0.0.0\/33\): cidr is not a CIDR/],
     [[{ cidr: '10.0.0.0/8', reason: 'ok' }, { cidr: '10.0.0.0/8' }], /entry 1 \(cidr 10.0.0.0\/8\): reason/],
-    [[{ reason: 'nothing to match' }], /entry 0 \(no matcher\): needs exactly one of/],
-    [[{ cidr: '10.0.0.0/8', roleName: 'a', reason: 'two' }], /needs exactly one of/],
+    [[{ reason: 'nothing to match' }], /entry 0 \(no matcher\): needs at least one of/],
+    [[{ vpcId: 'vpc 1', reason: 'x' }], /vpcId is not a VPC id/],
     [[{ accountId: '1234', reason: 'short' }], /accountId is not a 12-digit account id/],
     [[{ instanceId: 'i-1', reason: 'x', expiresAt: 'tomorrow' }], /expiresAt is not an ISO-8601 time/],
     [[{ instanceId: 'i-1', reason: 'x', note: 'typo of reason?' }], /entry 0 \(instanceId i-1\)/],
@@ -77,5 +77,32 @@ describe('ExceptionList.match', () => {
 
     expect(list.match({ ...SUBJECT, endpointTrusted: false }, NOW)).toBeUndefined();
     expect(list.match({ ...SUBJECT, vpcEndpointId: undefined, endpointTrusted: false }, NOW)).toBeDefined();
+  });
+
+  it('several matchers in one entry must all hold', () => {
+    const scoped = {
+      cidr: '100.64.0.0/16',
+      roleName: 'eks-node-role',
+      accountId: '111111111111',
+      vpcId: 'vpc-0eks',
+      reason: 'r',
+    };
+    const list = new ExceptionList([scoped]);
+    const inVpc = { ...SUBJECT, vpcId: 'vpc-0eks', endpointInInstanceVpc: true };
+
+    expect(list.match(inVpc, NOW)).toEqual(scoped);
+    expect(list.match({ ...inVpc, roleName: 'web' }, NOW)).toBeUndefined();
+    expect(list.match({ ...inVpc, accountId: '222222222222' }, NOW)).toBeUndefined();
+    expect(list.match({ ...inVpc, vpcId: 'vpc-0other' }, NOW)).toBeUndefined();
+    expect(list.match({ ...inVpc, sourceIp: '100.65.0.1' }, NOW)).toBeUndefined();
+  });
+
+  it('a CIDR tied to a VPC vouches only for endpoints of the instance’s own VPC', () => {
+    const list = new ExceptionList([{ cidr: '100.64.0.0/16', vpcId: 'vpc-0eks', reason: 'r' }]);
+    const inVpc = { ...SUBJECT, vpcId: 'vpc-0eks', endpointInInstanceVpc: true };
+
+    expect(list.match(inVpc, NOW)).toBeDefined();
+    // An affiliated account's endpoint is trusted, but it is not the instance's VPC.
+    expect(list.match({ ...inVpc, endpointInInstanceVpc: false }, NOW)).toBeUndefined();
   });
 });
