@@ -56,7 +56,8 @@ export function judgeOrigin(input: VerdictInput): OriginVerdict {
       instanceId: use.instanceId,
       ...(network?.network.subnetId !== undefined ? { subnetId: network.network.subnetId } : {}),
       ...(network?.network.vpcId !== undefined ? { vpcId: network.network.vpcId } : {}),
-      endpointInInstanceVpc: origin.kind === 'endpoint' && network?.ownsEndpoint(origin.vpcEndpointId) === true,
+      endpointInInstanceVpc:
+        origin.kind === 'endpoint' && network?.ownsEndpoint(origin.vpcEndpointId) === true,
     },
     input.now,
   );

@@ -17,7 +17,7 @@ import { executeCall, type AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { UNOBSERVED, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
-import type { ResponseConfig } from './response-config-schema';
+import { settingsForRole, type ResponseConfig } from './response-config-schema';
 import { actionableSteps, downgradeToAlertOnly, type PlanStep, type ResponsePlan } from './response-plan';
 import { planResponse } from './response-planner';
 import { StateReader } from './state-reader';
@@ -78,7 +78,8 @@ export async function respondToIncident(
   deps: ResponderDependencies,
   options: RespondOptions = {},
 ): Promise<ResponseOutcome> {
-  const mode = options.mode ?? deps.config.mode;
+  const settings = settingsForRole(deps.config, incident.roleName);
+  const mode = options.mode ?? settings.mode;
   if (options.offline === true && mode === 'enforce') throw new OfflineEnforceError();
   const existing = await deps.audit.getIncident(incident.incidentId, mode);
   if (existing !== null) {
@@ -96,7 +97,7 @@ export async function respondToIncident(
   let plan: ResponsePlan;
   try {
     let observed: ObservedState = UNOBSERVED;
-    const wanted = deps.config.actions[incident.severity];
+    const wanted = settings.actions[incident.severity];
     if (options.offline !== true && wanted.length > 0 && !incident.sample) {
       gateways = await deps.gatewaysFor(
         incident.accountId,

@@ -16,7 +16,7 @@ import {
 import type { Incident } from './incident-schema';
 import type { ObservedInstance, ObservedState } from './observed-state';
 import { instanceProtectionReason, roleProtectionReason } from './resource-protection';
-import type { ResponseConfig } from './response-config-schema';
+import { settingsForRole, type ResponseConfig } from './response-config-schema';
 import {
   REF_PREFIX,
   type ApiCall,
@@ -28,7 +28,7 @@ import {
 export interface PlanInput {
   incident: Incident;
   config: ResponseConfig;
-  /** Overrides `config.mode` (the CLI's `--enforce`). */
+  /** Overrides the configured mode, the role's or the top level's (the CLI's `--enforce`). */
   mode?: ResponseMode;
   observed: ObservedState;
   now: Date;
@@ -45,14 +45,18 @@ const ALL_TRAFFIC: IpPermission[] = [
 /** incident + configuration + observed state + now → plan. Pure: reads nothing, changes nothing. */
 export function planResponse(input: PlanInput): ResponsePlan {
   const { incident, config, now } = input;
-  const mode = input.mode ?? config.mode;
+  const settings = settingsForRole(config, incident.roleName);
+  const mode = input.mode ?? settings.mode;
   const reasons: string[] = [];
   if (incident.sample) reasons.push('GuardDuty sample finding: never acted on');
   if (incident.findingType === FindingType.Imdsv1Delivery) {
     reasons.push('IMDSv1 delivery is an exposure, not a theft: alert only');
   }
-  const wanted = ACTION_ORDER.filter((action) => config.actions[incident.severity].includes(action));
-  if (wanted.length === 0) reasons.push(`no actions configured for severity ${incident.severity}`);
+  const wanted = ACTION_ORDER.filter((action) => settings.actions[incident.severity].includes(action));
+  if (wanted.length === 0) {
+    const scope = settings.rule === null ? '' : ` (role rule "${settings.rule}")`;
+    reasons.push(`no actions configured for severity ${incident.severity}${scope}`);
+  }
   const base: ResponsePlan = {
     incident,
     mode,
