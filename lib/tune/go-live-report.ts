@@ -51,6 +51,8 @@ export interface GoLiveReport {
   /** Role rules for the response configuration: `enforce` for every ready role. */
   readonly suggestedRoleRules: RoleRule[];
   readonly plans: { readonly recorded: number; readonly plannedOffline: number };
+  /** Findings that reach the responder but could not be planned (the responder would refuse them too). */
+  readonly unplanned: readonly { readonly findingId: string; readonly reason: string }[];
 }
 
 export interface GoLiveInput {
@@ -70,7 +72,7 @@ export function goLiveReport(input: GoLiveInput): GoLiveReport {
     if (decision.status !== 'proposed') continue;
     for (const findingId of decision.covers) removedBy.set(findingId, decision.proposalId);
   }
-  const plans = plansOfRecord(input);
+  const { plans, unplanned } = plansOfRecord(input);
   const roleKey = (accountId: string, roleName: string) => `${accountId} ${roleName}`;
   const keys = new Set([
     ...input.findings.map((finding) => roleKey(finding.accountId, finding.roleName)),
@@ -115,6 +117,7 @@ export function goLiveReport(input: GoLiveInput): GoLiveReport {
       recorded: plans.filter((plan) => plan.source === 'recorded').length,
       plannedOffline: plans.filter((plan) => plan.source === 'planned-offline').length,
     },
+    unplanned,
   };
 }
 
@@ -129,7 +132,10 @@ function reachesResponder(finding: FindingDetail, threshold: number): boolean {
  * responder and has none is planned here with the responder's planner, in enforce mode, from the
  * finding alone (nothing read from AWS).
  */
-function plansOfRecord(input: GoLiveInput): PlanOfRecord[] {
+function plansOfRecord(input: GoLiveInput): {
+  plans: PlanOfRecord[];
+  unplanned: { findingId: string; reason: string }[];
+} {
   const latest = new Map<string, ResponsePlan>();
   for (const plan of input.recordedPlans) {
     const known = latest.get(plan.incident.incidentId);
@@ -137,6 +143,7 @@ function plansOfRecord(input: GoLiveInput): PlanOfRecord[] {
   }
   const recordedFindings = new Set([...latest.values()].map((plan) => plan.incident.findingId));
   const offline: PlanOfRecord[] = [];
+  const unplanned: { findingId: string; reason: string }[] = [];
   for (const finding of input.findings) {
     if (recordedFindings.has(finding.findingId) || !reachesResponder(finding, input.severityThreshold))
       continue;
@@ -150,7 +157,10 @@ function plansOfRecord(input: GoLiveInput): PlanOfRecord[] {
       },
       { trustedPublisherAccounts: [] },
     );
-    if (!normalised.ok) continue;
+    if (!normalised.ok) {
+      unplanned.push({ findingId: finding.findingId, reason: normalised.reason });
+      continue;
+    }
     offline.push({
       source: 'planned-offline',
       plan: planResponse({
@@ -163,7 +173,10 @@ function plansOfRecord(input: GoLiveInput): PlanOfRecord[] {
       }),
     });
   }
-  return [...[...latest.values()].map((plan) => ({ plan, source: 'recorded' as const })), ...offline];
+  return {
+    plans: [...[...latest.values()].map((plan) => ({ plan, source: 'recorded' as const })), ...offline],
+    unplanned,
+  };
 }
 
 function tally(plans: readonly PlanOfRecord[]): ActionTally {

@@ -66,6 +66,9 @@ export function renderTuneText(report: TuneReport): string {
 
   out.push('', 'Go-live per role (what enforce would have done over the window)');
   for (const role of goLive.roles) out.push(...roleLines(role, report));
+  for (const { findingId, reason } of goLive.unplanned) {
+    out.push(`  finding ${findingId} could not be planned: ${printable(reason)}`);
+  }
   const ready = goLive.roles.filter((role) => role.readyToEnforce);
   out.push(
     '',
