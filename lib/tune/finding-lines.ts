@@ -52,7 +52,8 @@ function unwrap(raw: unknown): unknown {
   }
   if (typeof record['detail'] === 'object' && record['detail'] !== null) return record['detail'];
   if ('kind' in record) {
-    const { kind: _kind, ...detail } = record;
+    const detail = { ...record };
+    delete detail['kind'];
     return detail;
   }
   return raw;

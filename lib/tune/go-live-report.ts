@@ -3,7 +3,6 @@ import {
   FINDING_SOURCE,
   RESPONDABLE_FINDING_TYPES,
   type FindingDetail,
-  type FindingType,
 } from '../contracts/finding-event';
 import type { ResponseAction } from '../contracts/response-event';
 import { normaliseEvent } from '../responder/incident-normaliser';
@@ -122,9 +121,7 @@ export function goLiveReport(input: GoLiveInput): GoLiveReport {
 }
 
 function reachesResponder(finding: FindingDetail, threshold: number): boolean {
-  return (
-    finding.severityScore >= threshold && RESPONDABLE_FINDING_TYPES.includes(finding.type as FindingType)
-  );
+  return finding.severityScore >= threshold && RESPONDABLE_FINDING_TYPES.includes(finding.type);
 }
 
 /**
