@@ -19,7 +19,7 @@ export type TagMatch = z.infer<typeof TagMatchSchema>;
  * `{ "pattern": "prod-web-*", "mode": "enforce" }`. The first rule whose pattern (`*` only) matches the
  * role name wins; what it leaves out (the mode, a severity's actions) comes from the top level.
  */
-const RoleRuleSchema = z
+export const RoleRuleSchema = z
   .object({
     pattern: z.string().min(1),
     mode: ResponseModeSchema.optional(),
