@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, registerDetectCommand } from '../lib/cli/detect-command';
 import { registerDemoCommand } from '../lib/cli/demo-command';
 import { registerRespondCommands } from '../lib/cli/respond-command';
+import { registerTuneCommand } from '../lib/cli/tune-command';
 
 const program = new Command('credtrail')
   .description('Catch stolen EC2 instance-profile credentials in CloudTrail, and answer them.')
@@ -11,6 +12,7 @@ const program = new Command('credtrail')
 
 registerDetectCommand(program);
 registerRespondCommands(program);
+registerTuneCommand(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

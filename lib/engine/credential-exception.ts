@@ -8,7 +8,7 @@ import {
   type ParsedCidr,
 } from './ip-address';
 
-const MATCHERS = [
+export const EXCEPTION_MATCHERS = [
   'cidr',
   'vpcEndpointId',
   'vpcId',
@@ -57,8 +57,8 @@ export const CredentialExceptionSchema = z
     expiresAt: z.iso.datetime({ offset: true, message: 'is not an ISO-8601 time' }).optional(),
   })
   .strict()
-  .refine((entry) => MATCHERS.some((matcher) => entry[matcher] !== undefined), {
-    message: `needs at least one of ${MATCHERS.join(', ')}`,
+  .refine((entry) => EXCEPTION_MATCHERS.some((matcher) => entry[matcher] !== undefined), {
+    message: `needs at least one of ${EXCEPTION_MATCHERS.join(', ')}`,
   });
 export type CredentialException = z.infer<typeof CredentialExceptionSchema>;
 
@@ -85,7 +85,7 @@ export function parseExceptions(input: unknown, origin = 'exceptions'): Credenti
 function describeEntry(entry: unknown): string {
   if (typeof entry !== 'object' || entry === null) return JSON.stringify(entry);
   const record = entry as Record<string, unknown>;
-  const named = MATCHERS.filter((key) => typeof record[key] === 'string').map(
+  const named = EXCEPTION_MATCHERS.filter((key) => typeof record[key] === 'string').map(
     (key) => `${key} ${String(record[key])}`,
   );
   return named.length === 0 ? 'no matcher' : named.join(', ');

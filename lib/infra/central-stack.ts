@@ -270,6 +270,7 @@ export class CentralStack extends Stack {
     const responseConfig = {
       mode: config.mode,
       ...(config.actionsBySeverity === undefined ? {} : { actions: config.actionsBySeverity }),
+      ...(config.responseRoles === undefined ? {} : { roles: config.responseRoles }),
       protected: { roleNamePatterns: config.protectedRoles, instancePatterns: config.protectedInstances },
       ...(config.maxIncidentsPerHour === undefined
         ? {}

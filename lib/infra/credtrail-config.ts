@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ResponseActionSchema, ResponseModeSchema } from '../contracts/response-event';
 import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from './event-patterns';
+import { RoleRuleSchema } from '../responder/response-config-schema';
 
 /**
  * The deploy-time settings, read from CDK context (cdk.json or `-c key=value`). Every key carries the
@@ -84,6 +85,11 @@ export const CentralConfigSchema = z.object({
         .strict(),
     )
     .optional(),
+  /**
+   * Per-role response rules, first match wins, e.g. `[{"pattern":"prod-web-*","mode":"enforce"}]`:
+   * how `credtrail tune`'s go-live report switches enforce on role by role.
+   */
+  responseRoles: z.preprocess(json, z.array(RoleRuleSchema)).optional(),
   /** Glob patterns (`*`) on instance ids or Name tags the responder never touches. */
   protectedInstances: z.preprocess(list, z.array(z.string().min(1))).default([]),
   /** Accounts whose VPC endpoints are affiliated (MEDIUM) rather than foreign (HIGH), for the detector. */

@@ -19,7 +19,7 @@ import {
 } from '../contracts/response-event';
 import { GUARDDUTY_SOURCE } from '../responder/guardduty-finding-schema';
 import { globMatches } from '../responder/resource-protection';
-import type { ResponseConfig } from '../responder/response-config-schema';
+import { settingsForRole, type ResponseConfig } from '../responder/response-config-schema';
 import { describeCall } from '../responder/response-plan';
 import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink } from './console-links';
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
@@ -394,7 +394,8 @@ export function responseOutlook(input: OutlookInput, context: RenderContext): st
         'so credtrail plans and changes nothing for this finding.',
     ];
   }
-  const actions = config.actions[input.severity];
+  const settings = settingsForRole(config, input.roleName);
+  const actions = settings.actions[input.severity];
   if (actions.length === 0) {
     return [`Alert only. No response actions are configured for ${input.severity} findings.`];
   }
@@ -413,7 +414,7 @@ export function responseOutlook(input: OutlookInput, context: RenderContext): st
         ]),
   ];
   const intro =
-    config.mode === 'dry-run'
+    settings.mode === 'dry-run'
       ? 'Mode dry-run: credtrail changes nothing. The responder plans these steps, records the plan and ' +
         'emails it to you; run them by hand or switch to enforce:'
       : 'Mode enforce: the responder is carrying out these steps now, unless the role or instance is ' +

@@ -10,7 +10,7 @@ import type { AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
 import { UNOBSERVED, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
-import type { ResponseConfig } from './response-config-schema';
+import { settingsForRole, type ResponseConfig } from './response-config-schema';
 import { planDetail } from './response-details';
 import {
   describeError,
@@ -93,7 +93,7 @@ export async function respondToIncident(
   deps: ResponderDependencies,
   options: RespondOptions = {},
 ): Promise<ResponseOutcome> {
-  const mode = options.mode ?? deps.config.mode;
+  const mode = options.mode ?? settingsForRole(deps.config, incident.roleName).mode;
   if (options.offline === true) {
     if (mode === 'enforce') throw new OfflineEnforceError();
     return planOffline(incident, deps, mode);
@@ -228,7 +228,7 @@ async function planFresh(
   const now = deps.now();
   let gateways: AccountGateways | null = null;
   let observed: ObservedState = UNOBSERVED;
-  const wanted = deps.config.actions[incident.severity];
+  const wanted = settingsForRole(deps.config, incident.roleName).actions[incident.severity];
   // Unknown state means unknown protection: a plan is only made from state that was read.
   // A sample, a type the responder does not act on, or no configured action: nothing is read.
   if (reasonsNotToRead(incident, deps.config).length === 0) {

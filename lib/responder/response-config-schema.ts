@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { ResponseActionSchema, ResponseModeSchema } from '../contracts/response-event';
+import {
+  ResponseActionSchema,
+  ResponseModeSchema,
+  type ResponseAction,
+  type ResponseMode,
+} from '../contracts/response-event';
+import { globMatches } from './protection/glob';
 
 const TagMatchSchema = z.object({
   key: z.string().min(1),
@@ -7,6 +13,30 @@ const TagMatchSchema = z.object({
   value: z.string().optional(),
 });
 export type TagMatch = z.infer<typeof TagMatchSchema>;
+
+/**
+ * Per-role settings, so `enforce` can be switched on role by role once tuning shows a role is quiet:
+ * `{ "pattern": "prod-web-*", "mode": "enforce" }`. The first rule whose pattern (`*` only) matches the
+ * role name wins; what it leaves out (the mode, a severity's actions) comes from the top level.
+ */
+export const RoleRuleSchema = z
+  .object({
+    pattern: z.string().min(1),
+    mode: ResponseModeSchema.optional(),
+    actions: z
+      .object({
+        HIGH: z.array(ResponseActionSchema).optional(),
+        MEDIUM: z.array(ResponseActionSchema).optional(),
+        LOW: z.array(ResponseActionSchema).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((rule) => rule.mode !== undefined || rule.actions !== undefined, {
+    message: 'a role rule needs a mode or actions',
+  });
+export type RoleRule = z.infer<typeof RoleRuleSchema>;
 
 /**
  * The responder configuration: one JSON document (env `RESPONSE_CONFIG` in Lambda, `--config` in the
@@ -21,6 +51,8 @@ export const ResponseConfigSchema = z.object({
       LOW: z.array(ResponseActionSchema).default([]),
     })
     .prefault({}),
+  /** Role rules, first match wins (see RoleRuleSchema). */
+  roles: z.array(RoleRuleSchema).default([]),
   protected: z
     .object({
       /** Glob patterns (`*` only) on role names. */
@@ -78,4 +110,28 @@ export function parseResponseConfig(json: string): ResponseConfig {
   if (!parsed.success)
     throw new ResponseConfigError(`invalid response configuration: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
+}
+
+export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
+
+export interface RoleSettings {
+  readonly mode: ResponseMode;
+  readonly actions: Readonly<Record<Severity, readonly ResponseAction[]>>;
+  /** The pattern of the role rule that decided, or null for the top-level settings. */
+  readonly rule: string | null;
+}
+
+/** The mode and actions that apply to one role: its first matching rule over the top level. */
+export function settingsForRole(config: ResponseConfig, roleName: string): RoleSettings {
+  const rule = config.roles.find((candidate) => globMatches(candidate.pattern, roleName));
+  if (rule === undefined) return { mode: config.mode, actions: config.actions, rule: null };
+  return {
+    mode: rule.mode ?? config.mode,
+    actions: {
+      HIGH: rule.actions?.HIGH ?? config.actions.HIGH,
+      MEDIUM: rule.actions?.MEDIUM ?? config.actions.MEDIUM,
+      LOW: rule.actions?.LOW ?? config.actions.LOW,
+    },
+    rule: rule.pattern,
+  };
 }

@@ -17,7 +17,7 @@ import type { Incident } from './incident-schema';
 import type { ObservedState } from './observed-state';
 import { planQuarantine } from './quarantine-planner';
 import { roleProtectionReason, type RoleProtectionSettings } from './resource-protection';
-import type { ResponseConfig } from './response-config-schema';
+import { settingsForRole, type ResponseConfig } from './response-config-schema';
 import type { PlanStep, ResponsePlan } from './response-plan';
 
 export { QUARANTINE_TAG_KEY } from './quarantine-planner';
@@ -25,7 +25,7 @@ export { QUARANTINE_TAG_KEY } from './quarantine-planner';
 export interface PlanInput {
   incident: Incident;
   config: ResponseConfig;
-  /** Overrides `config.mode` (the CLI's `--enforce`). */
+  /** Overrides the configured mode, the role's or the top level's (the CLI's `--enforce`). */
   mode?: ResponseMode;
   observed: ObservedState;
   now: Date;
@@ -44,21 +44,26 @@ export function reasonsNotToRead(incident: Incident, config: ResponseConfig): st
   if (incident.sample) reasons.push('GuardDuty sample finding: never acted on');
   const typeRefusal = findingTypeRefusal(incident);
   if (typeRefusal !== null) reasons.push(typeRefusal);
-  const wanted = ACTION_ORDER.filter((action) => config.actions[incident.severity].includes(action));
-  if (wanted.length === 0) reasons.push(`no actions configured for severity ${incident.severity}`);
+  const settings = settingsForRole(config, incident.roleName);
+  const wanted = ACTION_ORDER.filter((action) => settings.actions[incident.severity].includes(action));
+  if (wanted.length === 0) {
+    const scope = settings.rule === null ? '' : ` (role rule "${settings.rule}")`;
+    reasons.push(`no actions configured for severity ${incident.severity}${scope}`);
+  }
   return reasons;
 }
 
 /** incident + configuration + observed state + now → plan. Pure: reads nothing, changes nothing. */
 export function planResponse(input: PlanInput): ResponsePlan {
   const { incident, config, now } = input;
-  const mode = input.mode ?? config.mode;
+  const settings = settingsForRole(config, incident.roleName);
+  const mode = input.mode ?? settings.mode;
   const reasons = reasonsNotToRead(incident, config);
   if (reasons.length === 0) {
     const proofRefusal = credentialProofRefusal(incident, input.observed);
     if (proofRefusal !== null) reasons.push(proofRefusal);
   }
-  const wanted = ACTION_ORDER.filter((action) => config.actions[incident.severity].includes(action));
+  const wanted = ACTION_ORDER.filter((action) => settings.actions[incident.severity].includes(action));
   const base: ResponsePlan = {
     incident,
     mode,

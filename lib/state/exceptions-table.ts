@@ -1,20 +1,16 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { CredentialExceptionSchema, type CredentialException } from '../engine/credential-exception';
+import {
+  CredentialExceptionSchema,
+  EXCEPTION_MATCHERS,
+  type CredentialException,
+} from '../engine/credential-exception';
 import { EXCEPTIONS_PARTITION_KEY } from './state-table';
 
 // The attributes an exception item may carry; anything else on the item (who added it, a ticket
 // link) is the operator's business and ignored, because the engine's schema is strict.
-const EXCEPTION_FIELDS = [
-  'cidr',
-  'vpcEndpointId',
-  'accountId',
-  'roleName',
-  'instanceId',
-  'subnetId',
-  'reason',
-  'expiresAt',
-] as const;
+// Every matcher the schema knows: a matcher dropped here would widen the exception.
+const EXCEPTION_FIELDS = [...EXCEPTION_MATCHERS, 'reason', 'expiresAt'] as const;
 
 export interface RejectedException {
   readonly exceptionId: string;

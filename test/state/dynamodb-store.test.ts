@@ -318,6 +318,26 @@ describe('DynamoDbStore against dynalite', () => {
     ]);
     expect(loaded.rejected).toEqual([{ exceptionId: 'typo', problem: expect.stringContaining('CIDR') }]);
   });
+
+  it('keeps every matcher of a scoped exception read from the table: none dropped, none widened', async () => {
+    // Prepare
+    await ensureTable(dynamo.client, exceptionsTableDefinition(`${tableName}-scoped`));
+    const table = new ExceptionsTable(dynamo.client, `${tableName}-scoped`);
+    const scoped = {
+      cidr: '100.64.0.0/21',
+      accountId: '111122223333',
+      roleName: 'eks-node',
+      vpcId: 'vpc-0eks',
+      reason: 'EKS pods',
+    };
+    await table.put('eks-pods', scoped);
+
+    // Act
+    const loaded = await table.load();
+
+    // Assess
+    expect(loaded.exceptions).toEqual([scoped]);
+  });
 });
 
 function fail(message: string): never {
