@@ -24,11 +24,17 @@ import {
 } from '../state/state-table';
 import type { CentralConfig } from './credtrail-config';
 import { CredtrailAlarms } from './credtrail-alarms';
+import { RealtimeIngest } from './realtime-path';
 import { CredtrailFunction, type LambdaCode } from './credtrail-function';
-import { GUARDDUTY_EXFILTRATION_PATTERN, credtrailBusRoutes, type EventPattern } from './event-patterns';
+import {
+  CREDTRAIL_BUS_NAME,
+  GUARDDUTY_EXFILTRATION_PATTERN,
+  credtrailBusRoutes,
+  type EventPattern,
+} from './event-patterns';
 import { acknowledge } from './nag-gate';
 
-export const EVENT_BUS_NAME = 'credtrail';
+export const EVENT_BUS_NAME = CREDTRAIL_BUS_NAME;
 export const FINDINGS_LOG_GROUP_NAME = '/credtrail/findings';
 /** Powertools idempotency's table layout (its DynamoDBPersistenceLayer defaults). */
 export const IDEMPOTENCY_KEY = 'id';
@@ -324,9 +330,21 @@ export class CentralStack extends Stack {
       targets: [new targets.EventBus(this.bus, { role: forwarderRole, deadLetterQueue: eventDeliveryDlq })],
     });
 
+    const realtime = new RealtimeIngest(this, 'RealtimeIngest', {
+      bus: this.bus,
+      detector: detector.function,
+      detectorTimeout,
+      memberForwarderRoleName: config.memberForwarderRoleName,
+      ...(config.organizationId === undefined ? {} : { organizationId: config.organizationId }),
+    });
     const toNotifier = new targets.LambdaFunction(notifier.function, deliveryOptions);
     const toResponder = new targets.LambdaFunction(responder.function, deliveryOptions);
-    const ruleTargets = { notifier: toNotifier, responder: toResponder, none: undefined };
+    const ruleTargets = {
+      notifier: toNotifier,
+      responder: toResponder,
+      detector: realtime.target(eventDeliveryDlq),
+      none: undefined,
+    };
     const rules = new Map<string, events.Rule>();
     for (const route of credtrailBusRoutes(config.responderSeverityThreshold)) {
       const target = ruleTargets[route.target];
@@ -359,7 +377,10 @@ export class CentralStack extends Stack {
         principals: [new iam.AnyPrincipal()],
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
-        conditions: { StringNotEquals: { 'aws:PrincipalArn': publishers } },
+        // ArnNotLike, not StringNotEquals: the members' forwarder roles are a pattern (any account).
+        conditions: {
+          ArnNotLike: { 'aws:PrincipalArn': [...publishers, realtime.forwarderPrincipalArnPattern] },
+        },
       }),
     );
 
@@ -373,6 +394,11 @@ export class CentralStack extends Stack {
     );
     alarms.deadLetters('AsyncFailuresNotEmpty', asyncFailureQueue, 'the responder/notifier failure queue');
     alarms.deadLetters('EmailDlqNotEmpty', subscriptionDlq, 'the email delivery dead-letter queue');
+    alarms.deadLetters(
+      'RealtimeDlqNotEmpty',
+      realtime.deadLetterQueue,
+      'the real-time path dead-letter queue',
+    );
     alarms.functionErrors('DetectorErrors', detector.function, 'detector');
     alarms.functionErrors('ResponderErrors', responder.function, 'responder');
     alarms.functionErrors('NotifierErrors', notifier.function, 'notifier');
@@ -394,7 +420,13 @@ export class CentralStack extends Stack {
         `This queue is itself the dead-letter queue of ${owner}; cdk-nag only recognises SQS-to-SQS redrive.`,
       );
     }
-    for (const queue of [subscriptionDlq, ingestDlq, eventDeliveryDlq, asyncFailureQueue]) {
+    for (const queue of [
+      subscriptionDlq,
+      ingestDlq,
+      eventDeliveryDlq,
+      asyncFailureQueue,
+      realtime.deadLetterQueue,
+    ]) {
       acknowledge(
         queue,
         'Serverless-SQSRedrivePolicy',

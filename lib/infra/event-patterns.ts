@@ -85,6 +85,9 @@ export const RESPONDER_FAILURE_PATTERN = {
   detail: { status: ['failed'] },
 } as const satisfies EventPattern;
 
+/** The central custom bus: findings, responder results, GuardDuty's and the members' forwarded calls. */
+export const CREDTRAIL_BUS_NAME = 'credtrail';
+
 /** EventBridge's detail-type for every CloudTrail record it carries (management and data events). */
 export const CLOUDTRAIL_API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 

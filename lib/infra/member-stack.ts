@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { MemberConfig } from './credtrail-config';
 import { acknowledge } from './nag-gate';
+import { addForwarderRole } from './realtime-path';
 
 export interface MemberStackProps extends StackProps {
   readonly config: MemberConfig;
@@ -16,6 +17,7 @@ export interface MemberStackProps extends StackProps {
 export class MemberStack extends Stack {
   readonly readRole: iam.Role;
   readonly responseRole: iam.Role;
+  readonly forwarderRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
@@ -58,6 +60,7 @@ export class MemberStack extends Stack {
     const responderTouchesNot = [
       role(config.memberReadRoleName),
       role(config.memberResponseRoleName),
+      role(config.memberForwarderRoleName),
       role('aws-service-role/*'),
       ...config.protectedRoles.map(role),
     ];
@@ -153,6 +156,11 @@ export class MemberStack extends Stack {
           ],
         }),
       },
+    });
+
+    this.forwarderRole = addForwarderRole(this, {
+      roleName: config.memberForwarderRoleName,
+      centralAccountId: config.centralAccountId,
     });
 
     const describeReason =

@@ -141,7 +141,19 @@ describe('event routing', () => {
           Action: 'events:PutEvents',
           Principal: { AWS: '*' },
           Resource: busArn,
-          Condition: { StringNotEquals: { 'aws:PrincipalArn': roleArns } },
+          Condition: {
+            ArnNotLike: {
+              'aws:PrincipalArn': [
+                ...roleArns,
+                {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/credtrail-member-forwarder'],
+                  ],
+                },
+              ],
+            },
+          },
         },
       }),
     ).not.toThrow();
@@ -386,14 +398,14 @@ describe('state, logs and alerts', () => {
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true });
     }
-    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(5);
+    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(7);
   });
 
   it('alarms on every DLQ, every function error and failed responder steps, to the alert topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
 
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms)
       expect(alarm['Properties']).toMatchObject({ AlarmActions: [topic], Threshold: 1 });
   });

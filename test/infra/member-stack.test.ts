@@ -92,6 +92,7 @@ describe('member stack', () => {
       Resource: [
         local('credtrail-member-read'),
         local('credtrail-member-response'),
+        local('credtrail-member-forwarder'),
         local('aws-service-role/*'),
         local('BreakGlass*'),
       ],
