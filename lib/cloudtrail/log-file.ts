@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { recordsFromText, UnrecognisedRecordsError } from './record-formats';
 
 export class CorruptLogFileError extends Error {
   constructor(
@@ -16,25 +17,18 @@ export class CorruptLogFileError extends Error {
 const MAX_LOG_FILE_BYTES = 512 * 1024 * 1024;
 
 /**
- * Reads one CloudTrail log file: `{"Records":[…]}` (what CloudTrail writes), a bare list of records, or
- * one EventBridge event. Gzip is recognised by its magic bytes, not the name. Anything unreadable
+ * Reads one file of CloudTrail records: a CloudTrail log file, a bare list, JSON Lines, EventBridge
+ * events (lib/cloudtrail/record-formats.ts). Gzip is recognised by its magic bytes, not the name. Anything unreadable
  * becomes a CorruptLogFileError naming the file, so the caller can report it and go on.
  */
 export async function readLogFile(fileName: string, body: Readable | Uint8Array): Promise<unknown[]> {
   const bytes = await readAll(fileName, body);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    return recordsFromText(bytes.toString('utf8'));
   } catch (error) {
-    throw new CorruptLogFileError(fileName, `invalid JSON (${messageOf(error)})`);
+    if (error instanceof UnrecognisedRecordsError) throw new CorruptLogFileError(fileName, error.detail);
+    throw error;
   }
-  if (Array.isArray(parsed)) return parsed as unknown[];
-  if (typeof parsed === 'object' && parsed !== null) {
-    const records = (parsed as Record<string, unknown>)['Records'];
-    if (Array.isArray(records)) return records as unknown[];
-    if ('eventID' in parsed || 'detail' in parsed) return [parsed];
-  }
-  throw new CorruptLogFileError(fileName, 'no "Records" list: not a CloudTrail log file');
 }
 
 async function readAll(fileName: string, body: Readable | Uint8Array): Promise<Buffer> {
@@ -95,6 +89,9 @@ export function isDigestFile(name: string): boolean {
   return name.includes('CloudTrail-Digest') || name.includes('_CloudTrail-Digest_');
 }
 
+// CloudTrail writes .json.gz; exports and archives of EventBridge events are often JSON Lines.
+const RECORD_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/;
+
 export function looksLikeLogFile(name: string): boolean {
-  return (name.endsWith('.json') || name.endsWith('.json.gz')) && !isDigestFile(name);
+  return RECORD_FILE.test(name) && !isDigestFile(name);
 }

@@ -27,8 +27,10 @@ import {
 } from '../state/state-table';
 import type { CentralConfig } from './credtrail-config';
 import { CredtrailAlarms } from './credtrail-alarms';
+import { RealtimeIngest } from './realtime-path';
 import { CredtrailFunction, type LambdaCode } from './credtrail-function';
 import {
+  CREDTRAIL_BUS_NAME,
   GUARDDUTY_EXFILTRATION_PATTERN,
   GUARDDUTY_SOURCE,
   credtrailBusRoutes,
@@ -36,7 +38,7 @@ import {
 } from './event-patterns';
 import { acknowledge } from './nag-gate';
 
-export const EVENT_BUS_NAME = 'credtrail';
+export const EVENT_BUS_NAME = CREDTRAIL_BUS_NAME;
 export const FINDINGS_LOG_GROUP_NAME = '/credtrail/findings';
 /** Fixed, so the forwarder role can trust this rule's ARN without depending on the rule. */
 export const FORWARD_GUARDDUTY_RULE_NAME = 'credtrail-forward-guardduty-findings';
@@ -378,9 +380,21 @@ export class CentralStack extends Stack {
       targets: [new targets.EventBus(this.bus, { role: forwarderRole, deadLetterQueue: eventDeliveryDlq })],
     });
 
+    const realtime = new RealtimeIngest(this, 'RealtimeIngest', {
+      bus: this.bus,
+      detector: detector.function,
+      detectorTimeout,
+      memberForwarderRoleName: config.memberForwarderRoleName,
+      ...(config.organizationId === undefined ? {} : { organizationId: config.organizationId }),
+    });
     const toNotifier = new targets.LambdaFunction(notifier.function, deliveryOptions);
     const toResponder = new targets.LambdaFunction(responder.function, deliveryOptions);
-    const ruleTargets = { notifier: toNotifier, responder: toResponder, none: undefined };
+    const ruleTargets = {
+      notifier: toNotifier,
+      responder: toResponder,
+      detector: realtime.target(eventDeliveryDlq),
+      none: undefined,
+    };
     const rules = new Map<string, events.Rule>();
     for (const route of credtrailBusRoutes(config.responderSeverityThreshold)) {
       const target = ruleTargets[route.target];
@@ -435,7 +449,15 @@ export class CentralStack extends Stack {
         principals: [new iam.AnyPrincipal()],
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
-        conditions: { StringNotEquals: { 'aws:PrincipalArn': publishers.map((p) => p.role.roleArn) } },
+        // ArnNotLike, not StringNotEquals: the members' forwarder roles are a pattern (any account).
+        conditions: {
+          ArnNotLike: {
+            'aws:PrincipalArn': [
+              ...publishers.map((p) => p.role.roleArn),
+              realtime.forwarderPrincipalArnPattern,
+            ],
+          },
+        },
       }),
     );
 
@@ -454,6 +476,11 @@ export class CentralStack extends Stack {
       'the responder failure queue (responses that failed after every retry)',
     );
     alarms.deadLetters('EmailDlqNotEmpty', subscriptionDlq, 'the email delivery dead-letter queue');
+    alarms.deadLetters(
+      'RealtimeDlqNotEmpty',
+      realtime.deadLetterQueue,
+      'the real-time path dead-letter queue',
+    );
     alarms.functionErrors('DetectorErrors', detector.function, 'detector');
     // Partial-batch failures never show in Lambda's Errors metric; unannounced findings come from the sweep.
     alarms.detectorMetric(
@@ -498,6 +525,7 @@ export class CentralStack extends Stack {
       eventDeliveryDlq,
       asyncFailureQueue,
       responderFailureQueue,
+      realtime.deadLetterQueue,
     ]) {
       acknowledge(
         queue,

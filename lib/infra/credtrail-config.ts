@@ -59,6 +59,8 @@ const RoleNamesShape = {
   responderRoleName: RoleNameSchema.default('credtrail-responder'),
   memberReadRoleName: RoleNameSchema.default('credtrail-member-read'),
   memberResponseRoleName: RoleNameSchema.default('credtrail-member-response'),
+  /** The member role the real-time rule uses to put instance-credential calls on the central bus. */
+  memberForwarderRoleName: RoleNameSchema.default('credtrail-member-forwarder'),
   /** Glob patterns (`*`) on role names the responder never touches; the member role denies them too. */
   protectedRoles: z
     .preprocess(
@@ -129,12 +131,34 @@ export const CentralConfigSchema = z.object({
   responderSeverityThreshold: z
     .preprocess(number, z.number().min(1).max(10))
     .default(DEFAULT_RESPONDER_SEVERITY_THRESHOLD),
+  /**
+   * The AWS Organization whose member accounts may forward instance-credential calls to the bus in
+   * real time (through their forwarder role only). Without it only this account's own forwarder can.
+   */
+  organizationId: z.preprocess(
+    optionalText,
+    z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o-…)')
+      .optional(),
+  ),
 });
 export type CentralConfig = z.infer<typeof CentralConfigSchema>;
 
 export const MemberConfigSchema = z.object({
   ...RoleNamesShape,
   centralAccountId: AccountIdSchema,
+  /**
+   * The central stack's region. With it the app also synthesizes the per-region real-time forwarder
+   * stack (deploy it in every enabled region, us-east-1 included: IAM and global STS calls land there).
+   */
+  centralRegion: z.preprocess(
+    optionalText,
+    z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+      .optional(),
+  ),
 });
 export type MemberConfig = z.infer<typeof MemberConfigSchema>;
 

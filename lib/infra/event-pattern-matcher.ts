@@ -9,8 +9,9 @@
  * - A pattern value that is an object descends into the event's object at that key.
  * - When the event's value is an array, the field matches if any element matches.
  * - Exact values match by type and value (`5` does not match `"5"`); `null` matches a JSON null.
- * - Operators: prefix, suffix, equals-ignore-case, anything-but (value, list, or {prefix}),
- *   numeric (=, <, <=, >, >= pairs), exists, and `$or` at any object level.
+ * - Operators: prefix, suffix, equals-ignore-case, wildcard (`*` for any run of characters, `\*` a
+ *   literal star), anything-but (value, list, or {prefix}), numeric (=, <, <=, >, >= pairs), exists,
+ *   and `$or` at any object level.
  */
 export class UnsupportedPatternError extends Error {
   constructor(message: string) {
@@ -87,6 +88,9 @@ function matchOperator(operator: string, operand: Json, value: Json): boolean {
     case 'equals-ignore-case':
       if (typeof operand !== 'string') throw new UnsupportedPatternError('equals-ignore-case takes a string');
       return typeof value === 'string' && value.toLowerCase() === operand.toLowerCase();
+    case 'wildcard':
+      if (typeof operand !== 'string') throw new UnsupportedPatternError('wildcard takes a string');
+      return typeof value === 'string' && wildcardRegExp(operand).test(value);
     case 'anything-but':
       return matchAnythingBut(operand, value);
     case 'numeric':
@@ -94,6 +98,21 @@ function matchOperator(operator: string, operand: Json, value: Json): boolean {
     default:
       throw new UnsupportedPatternError(`operator "${operator}" is not supported by this matcher`);
   }
+}
+
+/** EventBridge wildcards: `*` is any run of characters (none too), `\*` a literal star, no other magic. */
+function wildcardRegExp(pattern: string): RegExp {
+  if (pattern.includes('**')) throw new UnsupportedPatternError('wildcard: consecutive * are not allowed');
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] as string;
+    if (char === '\\' && pattern[i + 1] === '*') {
+      source += '\\*';
+      i++;
+    } else if (char === '*') source += '.*';
+    else source += char.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`, 's');
 }
 
 function matchAffix(operand: Json, value: Json, test: (value: string, affix: string) => boolean): boolean {

@@ -21,6 +21,7 @@ export type EventPatternLeaf =
   | { readonly prefix: string }
   | { readonly numeric: readonly (string | number)[] }
   | { readonly exists: boolean }
+  | { readonly wildcard: string }
   | { readonly 'anything-but': string | number | readonly (string | number)[] };
 
 export { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE };
@@ -95,7 +96,48 @@ export const RESPONSE_FINAL_FAILURE_PATTERN = {
   'detail-type': [ResponseDetailType.Failed],
 } as const satisfies EventPattern;
 
-export type BusTarget = 'notifier' | 'responder' | 'none';
+/** The central custom bus: findings, responder results, GuardDuty's and the members' forwarded calls. */
+export const CREDTRAIL_BUS_NAME = 'credtrail';
+
+/** EventBridge's detail-type for every CloudTrail record it carries (management and data events). */
+export const CLOUDTRAIL_API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+/**
+ * Member default bus → central credtrail bus, within seconds of the call (the real-time path). Only
+ * what the detector judges: calls signed with credentials EC2 delivered to an instance
+ * (`ec2RoleDelivery` is EC2's proof; a session merely named `i-…` lacks it), not made by an AWS
+ * service for the role (`invokedBy`), and EC2's own deliveries of such credentials (STS AssumeRole
+ * invoked by ec2.amazonaws.com). No `source` filter: a stolen key can call any service, and only AWS
+ * can send events whose source starts with `aws.`, so CloudTrail's events cannot be forged by a put.
+ * The rule must be in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, or read-only calls
+ * (GetCallerIdentity, ListBuckets, Describe*) never reach it
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+ */
+export const INSTANCE_CREDENTIAL_CALL_PATTERN = {
+  'detail-type': [CLOUDTRAIL_API_CALL_DETAIL_TYPE],
+  detail: {
+    $or: [
+      {
+        userIdentity: {
+          type: ['AssumedRole'],
+          principalId: [{ wildcard: '*:i-*' }],
+          invokedBy: [{ exists: false }],
+          sessionContext: { ec2RoleDelivery: [{ exists: true }] },
+        },
+      },
+      {
+        eventSource: ['sts.amazonaws.com'],
+        eventName: ['AssumeRole'],
+        userIdentity: { invokedBy: ['ec2.amazonaws.com'] },
+      },
+    ],
+  },
+} as const satisfies EventPattern;
+
+/** credtrail bus → real-time queue → detector: the calls members forward, and nothing else. */
+export const FORWARDED_CALL_PATTERN = INSTANCE_CREDENTIAL_CALL_PATTERN;
+
+export type BusTarget = 'notifier' | 'responder' | 'detector' | 'none';
 
 export interface BusRoute {
   readonly ruleId: string;
@@ -139,6 +181,13 @@ export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
       description: `credtrail: GuardDuty credential findings with severity >= ${threshold} to the responder`,
       pattern: guardDutyFindingsAtOrAbove(threshold),
       target: 'responder',
+    },
+    {
+      ruleId: 'DetectForwardedCalls',
+      description:
+        'credtrail: instance-credential calls forwarded by member accounts to the real-time detector queue',
+      pattern: FORWARDED_CALL_PATTERN,
+      target: 'detector',
     },
     {
       ruleId: 'CountResponderFailures',

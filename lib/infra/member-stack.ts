@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { MemberConfig } from './credtrail-config';
 import { responseStatements } from './member-response-policies';
 import { acknowledge } from './nag-gate';
+import { addForwarderRole } from './realtime-path';
 
 export interface MemberStackProps extends StackProps {
   readonly config: MemberConfig;
@@ -17,6 +18,7 @@ export interface MemberStackProps extends StackProps {
 export class MemberStack extends Stack {
   readonly readRole: iam.Role;
   readonly responseRole: iam.Role;
+  readonly forwarderRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
@@ -65,6 +67,7 @@ export class MemberStack extends Stack {
         config.responderRoleName,
         config.memberReadRoleName,
         config.memberResponseRoleName,
+        config.memberForwarderRoleName,
       ],
       protectedRoles: config.protectedRoles,
     });
@@ -82,6 +85,12 @@ export class MemberStack extends Stack {
       managedPolicies: [roleFence],
       inlinePolicies: { NeverTouch: new iam.PolicyDocument({ statements: denies }) },
     });
+
+    this.forwarderRole = addForwarderRole(this, {
+      roleName: config.memberForwarderRoleName,
+      centralAccountId: config.centralAccountId,
+    });
+
     // One policy per Allow statement: each cdk-nag acknowledgement below covers that statement alone.
     for (const [sid, { statement, wildcardReason }] of Object.entries(allows)) {
       const policy = new iam.Policy(this, `Response${sid}`, {

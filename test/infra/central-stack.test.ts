@@ -180,7 +180,19 @@ describe('event routing', () => {
           Action: 'events:PutEvents',
           Principal: { AWS: '*' },
           Resource: busArn,
-          Condition: { StringNotEquals: { 'aws:PrincipalArn': publishers.map(([role]) => roleArn(role)) } },
+          Condition: {
+            ArnNotLike: {
+              'aws:PrincipalArn': [
+                ...publishers.map(([role]) => roleArn(role)),
+                {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/credtrail-member-forwarder'],
+                  ],
+                },
+              ],
+            },
+          },
         },
       }),
     ).not.toThrow();
@@ -538,14 +550,14 @@ describe('state, logs and alerts', () => {
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true });
     }
-    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(6);
+    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy')).length).toBe(8);
   });
 
   it('alarms on every DLQ, every function error, failed responder steps and final response failures, to the alert topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'AlertTopic') };
 
-    expect(alarms).toHaveLength(12);
+    expect(alarms).toHaveLength(13);
     for (const alarm of alarms)
       expect(alarm['Properties']).toMatchObject({ AlarmActions: [topic], Threshold: 1 });
   });

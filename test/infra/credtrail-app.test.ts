@@ -1,6 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { buildCredtrailApp, CENTRAL_STACK_NAME, MEMBER_STACK_NAME } from '../../lib/infra/credtrail-app';
+import {
+  buildCredtrailApp,
+  CENTRAL_STACK_NAME,
+  MEMBER_FORWARDER_STACK_NAME,
+  MEMBER_STACK_NAME,
+} from '../../lib/infra/credtrail-app';
 import { CentralStack, DEFAULT_HANDLERS } from '../../lib/infra/central-stack';
 import { CentralConfigSchema, CredtrailConfigError, readConfig } from '../../lib/infra/credtrail-config';
 import { MissingHandlerError } from '../../lib/infra/credtrail-function';
@@ -20,6 +25,18 @@ describe('the CDK app (bin/app.ts)', () => {
     const assembly = app.synth();
 
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([CENTRAL_STACK_NAME, MEMBER_STACK_NAME]);
+  });
+
+  it('adds the per-region real-time forwarder stack once the central region is known', () => {
+    const { app } = buildCredtrailApp({ context: { ...context, 'credtrail:centralRegion': 'eu-west-1' } });
+
+    const assembly = app.synth();
+
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([
+      CENTRAL_STACK_NAME,
+      MEMBER_STACK_NAME,
+      MEMBER_FORWARDER_STACK_NAME,
+    ]);
   });
 
   it('fails with the name of a bad setting', () => {

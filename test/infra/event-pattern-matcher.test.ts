@@ -31,6 +31,10 @@ describe('matchesEventPattern (EventBridge semantics)', () => {
       true,
     ],
     ['prefix', { time: [{ prefix: '2017-12-22' }] }, true],
+    ['wildcard in the middle', { resources: [{ wildcard: 'arn:aws:ec2:*:instance/i-*' }] }, true],
+    ['wildcard that does not match', { resources: [{ wildcard: 'arn:aws:s3:::*' }] }, false],
+    ['wildcard must cover the whole value', { source: [{ wildcard: 'aws' }] }, false],
+    ['wildcard treats other characters literally', { source: [{ wildcard: 'aws?ec2' }] }, false],
     ['prefix that does not match', { time: [{ prefix: '2018' }] }, false],
     ['suffix', { source: [{ suffix: '.ec2' }] }, true],
     [
@@ -76,7 +80,8 @@ describe('matchesEventPattern (EventBridge semantics)', () => {
   });
 
   it.each([
-    ['an unknown operator', { source: [{ wildcard: '*.ec2' }] }],
+    ['an unknown operator', { source: [{ cidr: '10.0.0.0/8' }] }],
+    ['two stars in a row in a wildcard', { source: [{ wildcard: 'aws**' }] }],
     ['an operator object with two operators', { source: [{ prefix: 'a', suffix: 'b' }] }],
     ['an empty list', { source: [] }],
     ['a bare scalar value', { source: 'aws.ec2' }],

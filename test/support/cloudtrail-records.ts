@@ -90,3 +90,22 @@ export function deliveryOf(options: {
     throw new Error('delivery fixture did not normalise');
   return result.event;
 }
+
+/**
+ * A CloudTrail record as EventBridge carries it ("AWS API Call via CloudTrail"), with the envelope
+ * fields EventBridge sets: `source` from the record's service, `account` the recording account.
+ */
+export function asEventBridgeEvent(record: Record<string, unknown>): Record<string, unknown> {
+  const eventSource = String(record['eventSource'] ?? 'sts.amazonaws.com');
+  return {
+    version: '0',
+    id: `eb-${String(record['eventID'])}`,
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: `aws.${eventSource.split('.')[0] ?? 'sts'}`,
+    account: String(record['recipientAccountId'] ?? ACCOUNT),
+    time: String(record['eventTime']),
+    region: String(record['awsRegion'] ?? 'us-east-1'),
+    resources: [],
+    detail: record,
+  };
+}
