@@ -15,7 +15,7 @@ import {
   type NatGatewayFact,
   type RouteFact,
 } from '../inventory/routed-network';
-import { instanceFactOf, networkOf, vpcIdsOf } from './ec2-instance-network';
+import { networkOf } from './ec2-instance-network';
 
 // EC2 accepts up to 200 values per filter.
 const FILTER_VALUES = 200;

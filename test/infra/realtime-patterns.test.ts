@@ -56,7 +56,7 @@ describe('the member rule that forwards instance-credential calls as they happen
   });
 
   it("does not forward an IAM user's calls", () => {
-    const user = structuredClone(useRecord()) as Record<string, unknown>;
+    const user = structuredClone(useRecord());
     user['userIdentity'] = {
       type: 'IAMUser',
       principalId: 'AIDAEXAMPLEUSERID',

@@ -96,15 +96,19 @@ export function deliveryOf(options: {
  * fields EventBridge sets: `source` from the record's service, `account` the recording account.
  */
 export function asEventBridgeEvent(record: Record<string, unknown>): Record<string, unknown> {
-  const eventSource = String(record['eventSource'] ?? 'sts.amazonaws.com');
+  const text = (key: string, fallback: string): string => {
+    const value = record[key];
+    return typeof value === 'string' ? value : fallback;
+  };
+  const eventSource = text('eventSource', 'sts.amazonaws.com');
   return {
     version: '0',
-    id: `eb-${String(record['eventID'])}`,
+    id: `eb-${text('eventID', 'unknown')}`,
     'detail-type': 'AWS API Call via CloudTrail',
     source: `aws.${eventSource.split('.')[0] ?? 'sts'}`,
-    account: String(record['recipientAccountId'] ?? ACCOUNT),
-    time: String(record['eventTime']),
-    region: String(record['awsRegion'] ?? 'us-east-1'),
+    account: text('recipientAccountId', ACCOUNT),
+    time: text('eventTime', ''),
+    region: text('awsRegion', 'us-east-1'),
     resources: [],
     detail: record,
   };
