@@ -8,6 +8,11 @@ import { normalizeAddress } from './ip-address';
  */
 export interface SignedCall {
   readonly eventId: string;
+  /**
+   * One API call recorded in two accounts (cross-account AssumeRole, shared snapshots) has two eventIDs
+   * and one `sharedEventID`: calls are counted by this, so the two copies count once.
+   */
+  readonly callId: string;
   readonly eventTime: number;
   readonly eventName: string;
   readonly eventSource: string;
@@ -61,6 +66,7 @@ export function readSignedCall(raw: unknown): SignedCall | undefined {
   const endpoint = text(record['vpcEndpointId']);
   return {
     eventId,
+    callId: text(record['sharedEventID']) ?? eventId,
     eventTime,
     eventName,
     eventSource: text(record['eventSource']) ?? '',

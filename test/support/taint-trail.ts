@@ -278,19 +278,37 @@ export function taintTrail(): Record<string, { Records: Record<string, unknown>[
   ];
   const accountAWest = [
     // The first derived session, from another address, assumes a role in account B.
-    assumeRole({
-      account: TRAIL.accountA,
-      key: TRAIL.hop1Key,
-      identity: hop1Identity,
-      time: '2026-11-26T10:05:00Z',
-      region: 'eu-west-1',
-      sourceIp: TRAIL.secondThiefAddress,
-      roleArn: TRAIL.hop2Role,
-      sessionName: 'thief-deploy',
-      newKey: TRAIL.hop2Key,
-    }),
+    {
+      ...assumeRole({
+        account: TRAIL.accountA,
+        key: TRAIL.hop1Key,
+        identity: hop1Identity,
+        time: '2026-11-26T10:05:00Z',
+        region: 'eu-west-1',
+        sourceIp: TRAIL.secondThiefAddress,
+        roleArn: TRAIL.hop2Role,
+        sessionName: 'thief-deploy',
+        newKey: TRAIL.hop2Key,
+      }),
+      sharedEventID: 'shared-hop2-assume-role',
+    },
   ];
+  const hop2 = accountAWest[0] as Record<string, unknown>;
   const accountBWest = [
+    // The same AssumeRole as recorded in the role's account: CloudTrail writes a cross-account call to
+    // both accounts, with its own eventID each and one sharedEventID.
+    {
+      ...hop2,
+      eventID: `trail-${++sequence}`,
+      sharedEventID: 'shared-hop2-assume-role',
+      recipientAccountId: TRAIL.accountB,
+      userIdentity: {
+        type: 'AWSAccount',
+        principalId: 'AROAADMINROLE:thief-admin',
+        accountId: TRAIL.accountA,
+        accessKeyId: TRAIL.hop1Key,
+      },
+    },
     onHop2(
       '2026-11-26T10:06:00Z',
       'CreateAccessKey',
