@@ -99,7 +99,8 @@ export class DynamoDbTaintStore implements TaintStore {
     const findingTtl = ttlFrom(now, StateTtlSeconds.finding);
     for (const { findingId, keys, calls } of observations) {
       for (const key of keys) {
-        const item = { ...key };
+        // Nested: the table's TTL attribute is itself called `expiresAt`.
+        const item = { key };
         // The chain's copy first (idempotent), then the claim that tells whether the key is news: a
         // failure between the two is retried whole and loses nothing.
         await this.documents.send(
@@ -259,7 +260,7 @@ export class DynamoDbTaintStore implements TaintStore {
 }
 
 function parseKey(item: Record<string, unknown>): TaintedKey {
-  const parsed = TaintedKeyItemSchema.safeParse(item);
+  const parsed = TaintedKeyItemSchema.safeParse(item['key']);
   if (!parsed.success)
     throw new TaintItemError(`${String(item[PK])}/${String(item[SK])}`, { cause: parsed.error });
   return parsed.data;
