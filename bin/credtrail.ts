@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, registerDetectCommand } from '../lib/cli/detect-command';
 import { registerDemoCommand } from '../lib/cli/demo-command';
+import { registerInvestigateCommand } from '../lib/cli/investigate-command';
 import { registerRespondCommands } from '../lib/cli/respond-command';
 
 const program = new Command('credtrail')
@@ -11,6 +12,7 @@ const program = new Command('credtrail')
 
 registerDetectCommand(program);
 registerRespondCommands(program);
+registerInvestigateCommand(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,0 +1,38 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { FindingType, type FindingDetail } from '../contracts/finding-event';
+import { MAX_EVENT_NAMES } from '../engine/detector-store';
+import { ARTEFACT_EVENT_NAMES } from '../engine/taint-artefacts';
+import { summaryOf } from './incident-timeline';
+import { rootOf, traceIncidents } from './incident-trace';
+
+const MINTING_EVENT_NAMES = new Set(['AssumeRole', 'GetSessionToken', 'GetFederationToken']);
+/** Findings about a thief's key; an IMDSv1 exposure has no thief to follow. */
+const FOLLOWED_TYPES: ReadonlySet<string> = new Set([
+  FindingType.UnexpectedOrigin,
+  FindingType.SessionNamedLikeInstance,
+]);
+
+/**
+ * The offline hunt's taint: after `detect` found its findings, reads the logs again for those whose
+ * key minted credentials or left something behind, and attaches what the chain did. A finding whose
+ * event names show neither costs no second read (its list of names is complete below the cap).
+ */
+export async function attachTaint(
+  findings: readonly FindingDetail[],
+  paths: readonly string[],
+  s3: () => S3Client,
+): Promise<FindingDetail[]> {
+  const followed = findings.filter(
+    (finding) =>
+      FOLLOWED_TYPES.has(finding.type) &&
+      (finding.eventNames.length >= MAX_EVENT_NAMES ||
+        finding.eventNames.some((name) => MINTING_EVENT_NAMES.has(name) || ARTEFACT_EVENT_NAMES.has(name))),
+  );
+  if (followed.length === 0) return [...findings];
+  const trace = await traceIncidents(followed.map(rootOf), paths, s3);
+  return findings.map((finding) => {
+    if (!followed.includes(finding)) return finding;
+    const taint = summaryOf(finding, trace);
+    return taint === undefined ? finding : { ...finding, taint };
+  });
+}
