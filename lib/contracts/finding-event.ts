@@ -99,6 +99,8 @@ export const ArtefactSchema = z.object({
   id: z.string(),
   /** What else identifies it (the user owning a key, the CIDR opened, the account shared with). */
   context: z.string().nullable(),
+  /** The IAM user a created access key or login profile belongs to: what deactivation needs. */
+  owner: z.string().nullable().optional(),
   eventName: z.string(),
   eventTime: IsoTime,
   accountId: z.string(),

@@ -13,7 +13,17 @@ export const ResponseDetailType = {
 } as const;
 export type ResponseDetailType = (typeof ResponseDetailType)[keyof typeof ResponseDetailType];
 
-export const ResponseActionSchema = z.enum(['revoke-sessions', 'pin-to-network', 'quarantine-instance']);
+export const ResponseActionSchema = z.enum([
+  'revoke-sessions',
+  'pin-to-network',
+  'quarantine-instance',
+  // Issue 17, planned from the finding's chain (never configured on their own): revoke the sessions of
+  // a role the thief assumed with the stolen key, deactivate an access key the thief created, and
+  // cleanup a person must do (key pairs, instances, security-group rules), listed, never acted on.
+  'revoke-derived-sessions',
+  'deactivate-access-key',
+  'manual-cleanup',
+]);
 export type ResponseAction = z.infer<typeof ResponseActionSchema>;
 
 export const StepStatusSchema = z.enum(['planned', 'applied', 'skipped', 'failed']);
@@ -40,6 +50,8 @@ export const PlanStepDetailSchema = z.object({
   /** Why the step is skipped or failed, or what it will do. */
   reason: z.string(),
   calls: z.array(ApiCallSummarySchema),
+  /** The account the step acts in when it is not the incident's (a role assumed across accounts). */
+  accountId: z.string().optional(),
   /** The state the calls replace, as read before planning (what undo restores). */
   priorState: z.record(z.string(), z.unknown()),
   /** Consequences an operator should know, e.g. the workload's outage after a revoke. */

@@ -8,6 +8,7 @@ interface Found {
   readonly kind: Kind;
   readonly id: string;
   readonly context?: string | null;
+  readonly owner?: string | null;
 }
 
 type Rule = (
@@ -30,7 +31,9 @@ const RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
       const key = isObject(res['accessKey']) ? res['accessKey'] : {};
       const id = text(key['accessKeyId']);
       const user = text(key['userName']) ?? text(req['userName']);
-      return id === null ? [] : [{ kind: 'access-key', id, context: user === null ? null : `user ${user}` }];
+      return id === null
+        ? []
+        : [{ kind: 'access-key', id, context: user === null ? null : `user ${user}`, owner: user }];
     },
   ],
   ['iam|CreateLoginProfile', (req) => named('login-profile', req['userName'], 'console password for user')],
@@ -126,6 +129,7 @@ export function artefactsOf(call: SignedCall): Artefact[] {
     kind: found.kind,
     id: found.id.slice(0, 512),
     context: found.context?.slice(0, 256) ?? null,
+    ...(found.owner != null ? { owner: found.owner } : {}),
     eventName: call.eventName,
     eventTime,
     accountId: call.accountId,

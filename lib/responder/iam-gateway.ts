@@ -4,7 +4,9 @@ import {
   GetRolePolicyCommand,
   ListRolePoliciesCommand,
   NoSuchEntityException,
+  ListAccessKeysCommand,
   PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
@@ -46,6 +48,31 @@ export class IamGateway {
     await this.client.send(
       new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }),
     );
+  }
+
+  async updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+    await this.client.send(
+      new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }),
+    );
+  }
+
+  /** A user's key status, or null when the user or the key is gone. */
+  async accessKeyStatus(userName: string, accessKeyId: string): Promise<'Active' | 'Inactive' | null> {
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListAccessKeysCommand({ UserName: userName, Marker: marker }),
+        );
+        const found = page.AccessKeyMetadata?.find((key) => key.AccessKeyId === accessKeyId);
+        if (found !== undefined) return found.Status === 'Inactive' ? 'Inactive' : 'Active';
+        marker = page.IsTruncated === true ? page.Marker : undefined;
+      } while (marker !== undefined);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+    return null;
   }
 
   /** Idempotent: a policy already gone is what undo wanted. */

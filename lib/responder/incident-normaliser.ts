@@ -12,6 +12,7 @@ import {
   GuardDutyFindingDetailSchema,
   type GuardDutyFindingDetail,
 } from './guardduty-finding-schema';
+import { incidentChainOf } from './incident-chain';
 import { IncidentSchema, type Incident } from './incident-schema';
 
 /** The EventBridge envelope; `account` is the account that put the event on the bus. */
@@ -70,7 +71,8 @@ export function normaliseEvent(raw: unknown, options: NormaliseOptions): Normali
     if (!detail.success)
       return { ok: false, reason: `invalid credtrail finding: ${z.prettifyError(detail.error)}` };
     const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
-    return forged ?? validated(fromCredtrail(detail.data));
+    const speaksForOthers = options.trustedPublisherAccounts.includes(event.account);
+    return forged ?? validated(fromCredtrail(detail.data, !speaksForOthers));
   }
   return {
     ok: false,
@@ -170,8 +172,9 @@ function isSampleFinding(detail: GuardDutyFindingDetail): boolean {
   return detail.resource.accessKeyDetails.accessKeyId.startsWith('GeneratedFinding');
 }
 
-function fromCredtrail(detail: FindingDetail): Incident {
+function fromCredtrail(detail: FindingDetail, ownAccountOnly: boolean): Incident {
   const partition = detail.roleArn.split(':')[1] ?? 'aws';
+  const chain = incidentChainOf(detail, ownAccountOnly);
   return {
     incidentId: incidentIdFor('credtrail', detail.findingId),
     findingSource: 'credtrail',
@@ -202,6 +205,7 @@ function fromCredtrail(detail: FindingDetail): Incident {
     },
     firstSeen: detail.firstSeen,
     lastSeen: detail.lastSeen,
+    ...(chain !== undefined ? { chain } : {}),
     sample: false,
   };
 }

@@ -1,5 +1,32 @@
 import { z } from 'zod';
 
+/** The part of a finding's chain a response acts on (or lists for a person). */
+export const IncidentChainSchema = z.object({
+  /** Roles the thief assumed with the stolen key (or a key derived from it). */
+  roles: z.array(
+    z.object({
+      roleArn: z.string(),
+      accountId: z.string().regex(/^\d{12}$/),
+      accessKeyIds: z.array(z.string()),
+    }),
+  ),
+  /** Long-term access keys the thief created: deactivated, never deleted. */
+  accessKeys: z.array(
+    z.object({ accessKeyId: z.string(), userName: z.string(), accountId: z.string().regex(/^\d{12}$/) }),
+  ),
+  /** Everything else left behind, for a person to remove. */
+  manual: z.array(
+    z.object({
+      kind: z.string(),
+      id: z.string(),
+      context: z.string().nullable(),
+      accountId: z.string(),
+      region: z.string(),
+    }),
+  ),
+});
+export type IncidentChain = z.infer<typeof IncidentChainSchema>;
+
 /** One incident, whatever reported it: the responder's only input to planning. */
 export const IncidentSchema = z.object({
   incidentId: z.string(),
@@ -29,6 +56,8 @@ export const IncidentSchema = z.object({
   }),
   firstSeen: z.string().nullable(),
   lastSeen: z.string().nullable(),
+  /** Issue 17: what the stolen key minted and left behind (credtrail findings with `taint` only). */
+  chain: IncidentChainSchema.optional(),
   /** GuardDuty `CreateSampleFindings` output: parsed, reported, never acted on. */
   sample: z.boolean(),
 });

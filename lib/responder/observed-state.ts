@@ -44,6 +44,12 @@ export const ObservedStateSchema = z.object({
 });
 export type ObservedState = z.infer<typeof ObservedStateSchema>;
 
+/** Issue 17: what was read about the chain's roles (by ARN) and created keys (by id); absent offline. */
+export interface ObservedChain {
+  readonly roles: ReadonlyMap<string, ObservedRole | null>;
+  readonly accessKeys: ReadonlyMap<string, 'Active' | 'Inactive' | null>;
+}
+
 export const UNOBSERVED: ObservedState = {
   role: null,
   instance: null,

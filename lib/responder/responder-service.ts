@@ -259,7 +259,17 @@ async function executeSteps(
       let error: string | null = null;
       for (const call of step.calls) {
         try {
-          await executeCall(call, gateways, refs);
+          // Issue 17: a step for a role the thief assumed in another account runs in that account.
+          const target =
+            step.accountId === undefined || step.accountId === incident.accountId
+              ? gateways
+              : await deps.gatewaysFor(
+                  step.accountId,
+                  incident.region,
+                  incident.partition,
+                  `credtrail-${incident.incidentId}`,
+                );
+          await executeCall(call, target, refs);
           applied += 1;
         } catch (caught) {
           error = `${call.api}: ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`;
@@ -352,6 +362,7 @@ function outcomeOf(
     status,
     reason,
     calls: step.calls,
+    ...(step.accountId !== undefined ? { accountId: step.accountId } : {}),
     priorState: step.priorState,
     notes: step.notes,
     appliedCalls,
@@ -408,7 +419,7 @@ function stepDetail(outcome: StepOutcome, incident: Incident): ResponseStepResul
     phase: outcome.phase,
     incidentId: outcome.incidentId,
     findingId: incident.findingId,
-    accountId: incident.accountId,
+    accountId: outcome.accountId ?? incident.accountId,
     mode: outcome.mode,
     stepIndex: outcome.index,
     action: outcome.action,

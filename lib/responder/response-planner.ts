@@ -14,7 +14,8 @@ import {
   revokeOldSessionsPolicy,
 } from '../../policies/revoke-old-sessions-policy';
 import type { Incident } from './incident-schema';
-import type { ObservedInstance, ObservedState } from './observed-state';
+import { planChainSteps } from './chain-planner';
+import type { ObservedChain, ObservedInstance, ObservedState } from './observed-state';
 import { instanceProtectionReason, roleProtectionReason } from './resource-protection';
 import type { ResponseConfig } from './response-config-schema';
 import {
@@ -31,13 +32,22 @@ export interface PlanInput {
   /** Overrides `config.mode` (the CLI's `--enforce`). */
   mode?: ResponseMode;
   observed: ObservedState;
+  /** Issue 17: what was read about the chain's roles and keys (absent offline). */
+  observedChain?: ObservedChain;
   now: Date;
   /** Role names that are always protected, e.g. the member response role the responder assumes. */
   responderRoleNames: readonly string[];
 }
 
+/** The actions a configuration turns on; the chain's actions follow `revoke-sessions`. */
+type ConfiguredAction = 'revoke-sessions' | 'pin-to-network' | 'quarantine-instance';
+
 export const QUARANTINE_TAG_KEY = 'credtrail:quarantine';
-const ACTION_ORDER: readonly ResponseAction[] = ['revoke-sessions', 'pin-to-network', 'quarantine-instance'];
+const ACTION_ORDER: readonly ConfiguredAction[] = [
+  'revoke-sessions',
+  'pin-to-network',
+  'quarantine-instance',
+];
 const ALL_TRAFFIC: IpPermission[] = [
   { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
 ];
@@ -66,7 +76,7 @@ export function planResponse(input: PlanInput): ResponsePlan {
   const sizes = new Map(
     (input.observed.role?.inlinePolicies ?? []).map((p) => [p.name, countPolicyCharacters(p.document)]),
   );
-  const steps: PlanStep[] = wanted.map((action, index) => {
+  const main: PlanStep[] = wanted.map((action, index) => {
     switch (action) {
       case 'revoke-sessions':
         return planRevoke(input, index, sizes);
@@ -76,6 +86,8 @@ export function planResponse(input: PlanInput): ResponsePlan {
         return planQuarantine(input, index);
     }
   });
+  // Issue 17: the roles the thief assumed and the keys they created, after the instance's own steps.
+  const steps = [...main, ...planChainSteps(input, main.length, input.observedChain)];
   // A step that cannot be done stops the plan: what comes after is not attempted.
   const failedAt = steps.findIndex((step) => step.status === 'failed');
   const settled = steps.map((step, index) =>

@@ -14,7 +14,13 @@ export function planUndo(records: readonly StepRecord[]): PlanStep[] {
 function undoStep(record: StepRecord, index: number): PlanStep {
   const applied = record.calls.slice(0, record.appliedCalls);
   const prior = record.priorState;
-  const base = { index, action: record.action, priorState: prior, notes: [] as string[] };
+  const base = {
+    index,
+    action: record.action,
+    priorState: prior,
+    notes: [] as string[],
+    ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
+  };
   if (prior.kind === 'role-policy') {
     if (!prior.known) {
       return {
@@ -82,6 +88,27 @@ function undoStep(record: StepRecord, index: number): PlanStep {
       status: calls.length > 0 ? 'planned' : 'skipped',
       reason: `restore security groups, termination protection and instance profile of ${prior.instanceId}`,
       calls,
+    };
+  }
+  if (prior.kind === 'access-key') {
+    if (prior.previousStatus === null) {
+      return {
+        ...base,
+        status: 'failed',
+        reason: `prior status of key ${prior.accessKeyId} was not recorded`,
+        calls: [],
+      };
+    }
+    return {
+      ...base,
+      status: 'planned',
+      reason: `set key ${prior.accessKeyId} of ${prior.userName} back to ${prior.previousStatus}`,
+      calls: [
+        {
+          api: 'iam:UpdateAccessKey',
+          input: { UserName: prior.userName, AccessKeyId: prior.accessKeyId, Status: prior.previousStatus },
+        },
+      ],
     };
   }
   return { ...base, status: 'skipped', reason: 'nothing recorded to restore', calls: [] };
