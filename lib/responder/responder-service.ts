@@ -15,7 +15,8 @@ import {
 } from './audit-store';
 import { executeCall, type AccountGateways } from './call-executor';
 import type { Incident } from './incident-schema';
-import { UNOBSERVED, type ObservedState } from './observed-state';
+import { observeChain } from './chain-state-reader';
+import { UNOBSERVED, type ObservedChain, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
 import type { ResponseConfig } from './response-config-schema';
 import { actionableSteps, downgradeToAlertOnly, type PlanStep, type ResponsePlan } from './response-plan';
@@ -96,6 +97,7 @@ export async function respondToIncident(
   let plan: ResponsePlan;
   try {
     let observed: ObservedState = UNOBSERVED;
+    let observedChain: ObservedChain | undefined;
     const wanted = deps.config.actions[incident.severity];
     if (options.offline !== true && wanted.length > 0 && !incident.sample) {
       gateways = await deps.gatewaysFor(
@@ -105,12 +107,24 @@ export async function respondToIncident(
         `credtrail-${incident.incidentId}`,
       );
       observed = await new StateReader(gateways.iam, gateways.ec2, deps.config).observe(incident, wanted);
+      const own = gateways;
+      observedChain = await observeChain(incident, (accountId) =>
+        accountId === incident.accountId
+          ? Promise.resolve(own)
+          : deps.gatewaysFor(
+              accountId,
+              incident.region,
+              incident.partition,
+              `credtrail-${incident.incidentId}`,
+            ),
+      );
     }
     plan = planResponse({
       incident,
       config: deps.config,
       mode,
       observed,
+      ...(observedChain !== undefined ? { observedChain } : {}),
       now,
       responderRoleNames: deps.responderRoleNames,
     });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
 import { registerRespondCommands } from '../../lib/cli/respond-command';
 import type { ResponseOutcome } from '../../lib/responder/responder-service';
+import type { ResponsePlan } from '../../lib/responder/response-plan';
 import { planUndo } from '../../lib/responder/undo-planner';
 import type { StepRecord } from '../../lib/responder/audit-store';
 import { iamMock, primeAccount } from './aws-mocks';
@@ -43,7 +44,7 @@ describe('credtrail respond --offline on a finding whose key chained roles', () 
     return path;
   }
 
-  async function plan(configPath: string): Promise<ResponseOutcome> {
+  async function plan(configPath: string): Promise<ResponseOutcome & { plan: ResponsePlan }> {
     const result = await run([
       'respond',
       findingFile,
@@ -55,7 +56,9 @@ describe('credtrail respond --offline on a finding whose key chained roles', () 
       join(dir, `audit-${Math.random()}`),
     ]);
     expect(result.stderr).toBe('');
-    return JSON.parse(result.stdout) as ResponseOutcome;
+    const outcome = JSON.parse(result.stdout) as ResponseOutcome;
+    if (outcome.plan === null) throw new Error('no plan');
+    return { ...outcome, plan: outcome.plan };
   }
 
   beforeAll(async () => {
