@@ -10,6 +10,7 @@ import type { FindingAnnouncement, FindingsPublisher } from './findings-publishe
 import type { FindingsLogWriter } from './findings-log-writer';
 import { parseQueueMessage } from './queue-message';
 import type { S3LogGateway } from './s3-log-gateway';
+import type { TaintFollower } from './taint-follower';
 
 /** What the service needs from the store beyond the engine's interface. */
 export interface FindingLedger {
@@ -27,6 +28,8 @@ export interface DetectorServiceDependencies {
   readonly publisher: FindingsPublisher;
   readonly findingsLog: FindingsLogWriter;
   readonly logger: Logger;
+  /** Issue 17: follows stolen keys through role chains; absent, findings carry no chain. */
+  readonly taint?: TaintFollower;
 }
 
 /** Counts over one SQS batch, sent as metrics once per invocation rather than per event. */
@@ -85,6 +88,7 @@ export class DetectorService {
       const result = await this.deps.ledger.withSource(object.uri, () => this.deps.detector.process(events));
       addBatchStats(this.counts, result.stats);
       found.push(...result.findings);
+      await this.deps.taint?.follow(result.findings, object.records);
     }
     await this.announce(found);
   }
@@ -126,18 +130,23 @@ export class DetectorService {
       kind: 'new',
       detail,
     }));
+    const taint = this.deps.taint;
     for (const finding of found) {
+      const detail = taint?.withTaint(finding.detail) ?? finding.detail;
       if (finding.created) {
-        this.owed.delete(finding.detail.findingId);
-        announcements.push({ kind: 'new', detail: finding.detail });
+        this.owed.delete(detail.findingId);
+        announcements.push({ kind: 'new', detail });
       } else if (
-        isCountJump(
-          this.reported.get(finding.detail.findingId) ?? finding.previousEventCount,
-          finding.detail.eventCount,
-        )
+        isCountJump(this.reported.get(detail.findingId) ?? finding.previousEventCount, detail.eventCount) ||
+        // Issue 17: a new derived session or something left behind is news, whatever the count did.
+        taint?.grew(detail.findingId) === true
       ) {
-        announcements.push({ kind: 'update', detail: finding.detail });
+        announcements.push({ kind: 'update', detail });
       }
+    }
+    if (taint !== undefined) {
+      const named = new Set(announcements.map((announcement) => announcement.detail.findingId));
+      for (const detail of await taint.grownElsewhere(named)) announcements.push({ kind: 'update', detail });
     }
     if (announcements.length === 0) return;
     const created = announcements.filter((a) => a.kind === 'new').map((a) => a.detail);
@@ -150,6 +159,7 @@ export class DetectorService {
       throw error;
     }
     for (const detail of created) this.owed.delete(detail.findingId);
+    taint?.settle(announcements.map((announcement) => announcement.detail.findingId));
     for (const { detail } of announcements) this.reported.set(detail.findingId, detail.eventCount);
     this.counts.newFindings += created.length;
     this.counts.updatedFindings += announcements.length - created.length;

@@ -1,4 +1,4 @@
-import type { DerivedSession } from '../contracts/finding-event';
+import { FindingType, type DerivedSession, type FindingDetail } from '../contracts/finding-event';
 import { mintedBy, type SignedCall } from './taint-call';
 
 /**
@@ -11,6 +11,22 @@ export interface TaintRoot {
   readonly accessKeyId: string;
   readonly sourceIp: string | null;
   readonly vpcEndpointId: string | null;
+}
+
+/** Findings about a thief's key; an IMDSv1 exposure has no thief to follow. */
+export const FOLLOWED_FINDING_TYPES: ReadonlySet<string> = new Set([
+  FindingType.UnexpectedOrigin,
+  FindingType.SessionNamedLikeInstance,
+]);
+
+/** A finding's key and origin: where its chain starts. */
+export function rootOf(finding: FindingDetail): TaintRoot {
+  return {
+    findingId: finding.findingId,
+    accessKeyId: finding.accessKeyId,
+    sourceIp: finding.sourceIp,
+    vpcEndpointId: finding.vpcEndpointId,
+  };
 }
 
 /** A key minted with a stolen (or derived) key: every call it signs is the thief's. Times in epoch ms. */

@@ -1,16 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FindingType, type FindingDetail } from '../contracts/finding-event';
+import type { FindingDetail } from '../contracts/finding-event';
+import { FOLLOWED_FINDING_TYPES } from '../engine/taint-chain';
 import { MAX_EVENT_NAMES } from '../engine/detector-store';
 import { ARTEFACT_EVENT_NAMES } from '../engine/taint-artefacts';
 import { summaryOf } from './incident-timeline';
 import { rootOf, traceIncidents } from './incident-trace';
 
 const MINTING_EVENT_NAMES = new Set(['AssumeRole', 'GetSessionToken', 'GetFederationToken']);
-/** Findings about a thief's key; an IMDSv1 exposure has no thief to follow. */
-const FOLLOWED_TYPES: ReadonlySet<string> = new Set([
-  FindingType.UnexpectedOrigin,
-  FindingType.SessionNamedLikeInstance,
-]);
 
 /**
  * The offline hunt's taint: after `detect` found its findings, reads the logs again for those whose
@@ -24,7 +20,7 @@ export async function attachTaint(
 ): Promise<FindingDetail[]> {
   const followed = findings.filter(
     (finding) =>
-      FOLLOWED_TYPES.has(finding.type) &&
+      FOLLOWED_FINDING_TYPES.has(finding.type) &&
       (finding.eventNames.length >= MAX_EVENT_NAMES ||
         finding.eventNames.some((name) => MINTING_EVENT_NAMES.has(name) || ARTEFACT_EVENT_NAMES.has(name))),
   );

@@ -1,10 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CorruptLogFileError, readLogFile } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
-import type { Artefact, FindingDetail } from '../contracts/finding-event';
+import type { Artefact } from '../contracts/finding-event';
 import { artefactsOf } from '../engine/taint-artefacts';
 import { mintedBy, readSignedCall, type SignedCall } from '../engine/taint-call';
 import { TaintChain, type TaintRoot, type TaintedKey } from '../engine/taint-chain';
+export { rootOf } from '../engine/taint-chain';
 
 /** One call of the thief's, as the timeline lists it. */
 export interface TracedCall {
@@ -30,16 +31,6 @@ export interface IncidentTrace {
   readonly calls: readonly TracedCall[];
   readonly files: number;
   readonly skippedFiles: readonly { name: string; reason: string }[];
-}
-
-/** A finding's key and origin: where its chain starts. */
-export function rootOf(finding: FindingDetail): TaintRoot {
-  return {
-    findingId: finding.findingId,
-    accessKeyId: finding.accessKeyId,
-    sourceIp: finding.sourceIp,
-    vpcEndpointId: finding.vpcEndpointId,
-  };
 }
 
 /**
