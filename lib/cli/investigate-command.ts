@@ -81,10 +81,7 @@ export async function loadFinding(path: string): Promise<FindingDetail> {
         : `${path}: not JSON`,
     );
   }
-  const candidate =
-    typeof json === 'object' && json !== null && 'detail' in json
-      ? (json as { detail: unknown }).detail
-      : json;
+  const candidate = typeof json === 'object' && json !== null && 'detail' in json ? json.detail : json;
   const parsed = FindingDetailSchema.safeParse(candidate);
   if (!parsed.success)
     throw new UsageError(`${path}: not a credtrail finding: ${z.prettifyError(parsed.error)}`);

@@ -169,7 +169,8 @@ function ingress(req: Readonly<Record<string, unknown>>): Found[] {
   const groupId = text(req['groupId']) ?? text(req['groupName']);
   if (groupId === null) return [];
   const rules = items(req['ipPermissions']).map((permission) => {
-    const protocol = text(permission['ipProtocol']) ?? String(permission['ipProtocol'] ?? '?');
+    const raw = permission['ipProtocol'];
+    const protocol = text(raw) ?? (typeof raw === 'number' ? String(raw) : '?');
     const from = permission['fromPort'];
     const to = permission['toPort'];
     const ports = protocol === '-1' ? 'all' : from === to ? String(from) : `${String(from)}-${String(to)}`;
