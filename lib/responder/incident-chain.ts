@@ -53,9 +53,23 @@ export function incidentChainOf(detail: FindingDetail, ownAccountOnly: boolean):
       userName: artefact.owner ?? '',
       accountId: artefact.accountId,
     }));
-  const manual = taint.persistence
-    .filter((artefact) => MANUAL_KINDS.has(artefact.kind))
-    .map(({ kind, id, context, accountId, region }) => ({ kind, id, context, accountId, region }));
+  // Sessions no role policy can revoke: GetSessionToken and GetFederationToken credentials belong to an
+  // IAM user; a person denies that user's old tokens (or deactivates its key) by hand.
+  const userSessions = taint.derivedSessions
+    .filter((session) => session.via !== 'AssumeRole')
+    .map((session) => ({
+      kind: 'user-session',
+      id: session.accessKeyId,
+      context: `${session.via}${session.sessionName === null ? '' : ` ${session.sessionName}`}, valid until ${session.expiresAt}: deny the issuing user's tokens issued before now`,
+      accountId: session.accountId,
+      region: session.region,
+    }));
+  const manual = [
+    ...userSessions,
+    ...taint.persistence
+      .filter((artefact) => MANUAL_KINDS.has(artefact.kind))
+      .map(({ kind, id, context, accountId, region }) => ({ kind, id, context, accountId, region })),
+  ];
   return {
     roles: [...roles.values()].slice(0, MAX_CHAIN_ROLES),
     accessKeys: accessKeys.slice(0, MAX_CHAIN_KEYS),
