@@ -118,6 +118,15 @@ export const ARTEFACT_EVENT_NAMES: ReadonlySet<string> = new Set(
   [...RULES.keys()].map((key) => key.slice(key.indexOf('|') + 1)),
 );
 
+/** The event names whose rules name only reads (nothing left behind). */
+export const READ_EVENT_NAMES: ReadonlySet<string> = new Set([
+  'GetSecretValue',
+  'GetParameter',
+  'GetParameters',
+  'GetParametersByPath',
+  'GetObject',
+]);
+
 /** What a successful call of a tainted key left behind or took out; nothing for a failed call. */
 export function artefactsOf(call: SignedCall): Artefact[] {
   if (call.errorCode !== null || !ARTEFACT_EVENT_NAMES.has(call.eventName)) return [];
