@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, registerDetectCommand } from '../lib/cli/detect-command';
 import { registerDemoCommand } from '../lib/cli/demo-command';
+import { registerInvestigateCommand } from '../lib/cli/investigate-command';
 import { registerRespondCommands } from '../lib/cli/respond-command';
 import { registerTuneCommand } from '../lib/cli/tune-command';
 
@@ -13,6 +14,7 @@ const program = new Command('credtrail')
 registerDetectCommand(program);
 registerRespondCommands(program);
 registerTuneCommand(program);
+registerInvestigateCommand(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

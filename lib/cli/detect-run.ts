@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { EventReorderBuffer } from '../cloudtrail/event-order';
 import { CorruptLogFileError, readLogFile } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
+import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
@@ -111,8 +112,10 @@ export async function runDetection(
   }
   await processBatch(buffer.drainAll());
 
+  // Issue 17: what the stolen keys went on to do (derived sessions, persistence), read from the same logs.
+  const traced = await attachTaint([...findings.values()], options.paths, options.s3);
   return {
-    findings: sortFindings([...findings.values()]),
+    findings: sortFindings(traced),
     files: files.length,
     records,
     skippedFiles,

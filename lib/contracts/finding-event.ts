@@ -59,6 +59,75 @@ export const ExpectedNetworkSchema = z.object({
 });
 export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
 
+/** A session or credential minted with a stolen (or already derived) key: stolen too (issue 17). */
+export const DerivedSessionSchema = z.object({
+  accessKeyId: z.string(),
+  /** The key that minted it: the finding's key, or another derived one. */
+  parentAccessKeyId: z.string(),
+  via: z.enum(['AssumeRole', 'GetSessionToken', 'GetFederationToken']),
+  /** The role assumed (AssumeRole), else null. */
+  roleArn: z.string().nullable(),
+  /** Role session or federated user name, as requested. */
+  sessionName: z.string().nullable(),
+  /** The account the credentials belong to (the role's account for AssumeRole). */
+  accountId: z.string(),
+  /** Where the minting call was made. */
+  region: z.string(),
+  mintedAt: IsoTime,
+  expiresAt: IsoTime,
+});
+export type DerivedSession = z.infer<typeof DerivedSessionSchema>;
+
+/** Something a tainted key left behind or took out, with the identifiers a person acts on. */
+export const ArtefactSchema = z.object({
+  kind: z.enum([
+    'access-key',
+    'login-profile',
+    'user',
+    'role',
+    'policy',
+    'policy-attachment',
+    'trust-policy',
+    'group-membership',
+    'key-pair',
+    'instance',
+    'function',
+    'security-group-ingress',
+    'bucket-policy',
+    'bucket-acl',
+    'snapshot-share',
+    'secret-read',
+    'parameter-read',
+    'object-read',
+  ]),
+  /** The identifier: an access key id, user name, instance id, secret id, `bucket/key`… */
+  id: z.string(),
+  /** What else identifies it (the user owning a key, the CIDR opened, the account shared with). */
+  context: z.string().nullable(),
+  /** The IAM user a created access key or login profile belongs to: what deactivation needs. */
+  owner: z.string().nullable().optional(),
+  eventName: z.string(),
+  eventTime: IsoTime,
+  accountId: z.string(),
+  region: z.string(),
+  /** The tainted key that made the call. */
+  accessKeyId: z.string(),
+});
+export type Artefact = z.infer<typeof ArtefactSchema>;
+
+/** What the stolen key did beyond its own calls: the chain it minted, what it left and took. */
+export const TaintSummarySchema = z.object({
+  derivedSessions: z.array(DerivedSessionSchema),
+  /** Calls signed with derived keys (the finding's own key is counted in `eventCount`). */
+  derivedCallCount: z.number().int().nonnegative(),
+  /** Things left behind, first seen first; capped, `truncated` says so. */
+  persistence: z.array(ArtefactSchema),
+  /** Reads that matter, by name, with how often each was read. */
+  reads: z.array(ArtefactSchema.extend({ count: z.number().int().positive() })),
+  truncated: z.boolean(),
+});
+export type TaintSummary = z.infer<typeof TaintSummarySchema>;
+
 export const FindingDetailSchema = z.object({
   schemaVersion: z.literal(1),
   findingId: z.string().regex(/^[0-9a-f]{32}$/),
@@ -90,5 +159,7 @@ export const FindingDetailSchema = z.object({
   keyIssuedAt: IsoTime.nullable(),
   expected: ExpectedNetworkSchema,
   reason: z.string(),
+  /** Optional (issue 17): present once the key minted credentials, or left or took something. */
+  taint: TaintSummarySchema.optional(),
 });
 export type FindingDetail = z.infer<typeof FindingDetailSchema>;

@@ -25,6 +25,7 @@ import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink }
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
 import { GuardDutyAlertDetailSchema, type GuardDutyAlertDetail } from './guardduty-alert-schema';
 import { renderResponseFailure } from './response-failure-alert';
+import { CHAIN_ACTION_DESCRIPTIONS, whatTheKeyDid } from './taint-section';
 
 /**
  * Pure renderers: an EventBridge event in, the email a person acts on out. `key` identifies the alert
@@ -71,6 +72,7 @@ export const ACTION_DESCRIPTIONS: Record<ResponseAction, string> = {
   'quarantine-instance':
     'quarantine-instance: move every network interface to an isolation security group, turn on ' +
     'termination protection and tag the instance (optionally snapshot volumes, remove the profile).',
+  ...CHAIN_ACTION_DESCRIPTIONS,
 };
 
 export function renderEvent(event: unknown, context: RenderContext): RenderResult {
@@ -197,6 +199,8 @@ export function renderCredtrailFinding(finding: FindingDetail, context: RenderCo
       ]),
     ]),
     ...section('Evidence', evidence),
+    // Issue 17: the chain the stolen key grew and what it left behind, when the detector followed it.
+    ...(finding.taint === undefined ? [] : section('What the key did', whatTheKeyDid(finding.taint))),
     ...section(
       'What credtrail does',
       responseOutlook(
