@@ -8,7 +8,7 @@ import type { UnannouncedFinding } from '../state/dynamodb-store';
 import type { ExceptionsRefresher } from './exceptions-refresher';
 import type { FindingAnnouncement, FindingsPublisher } from './findings-publisher';
 import type { FindingsLogWriter } from './findings-log-writer';
-import { parseQueueMessage } from './queue-message';
+import { parseForwardedCall, parseQueueMessage } from './queue-message';
 import type { S3LogGateway } from './s3-log-gateway';
 
 /** What the service needs from the store beyond the engine's interface. */
@@ -84,11 +84,22 @@ export class DetectorService {
   constructor(private readonly deps: DetectorServiceDependencies) {}
 
   async processMessage(body: string): Promise<void> {
-    const refs = parseQueueMessage(body);
+    const forwarded = parseForwardedCall(body);
+    const refs = forwarded === null ? parseQueueMessage(body) : [];
     const exceptions = await this.deps.exceptions.refresh();
     if (exceptions !== undefined) this.deps.detector.setExceptions(exceptions);
 
     const found: StoredFinding[] = [];
+    if (forwarded !== null) {
+      // The real-time path: one call, seconds old. The same engine and state as the files; its source
+      // is the call itself, and the engine counts an eventID once whichever path brings it first.
+      const uri = `eventbridge:${forwarded.eventId}`;
+      const events = this.credentialEvents(uri, [forwarded.record]);
+      this.deps.directory.noteCalls(events);
+      const result = await this.deps.ledger.withSource(uri, () => this.deps.detector.process(events));
+      addBatchStats(this.counts, result.stats);
+      found.push(...result.findings);
+    }
     for (const ref of refs) {
       const object = await this.deps.logs.read(ref);
       this.counts.files++;

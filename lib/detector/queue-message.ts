@@ -6,6 +6,34 @@ export interface S3ObjectRef {
   readonly key: string;
 }
 
+/**
+ * A call forwarded by a member account's real-time rule (EventBridge "AWS API Call via CloudTrail",
+ * through the central bus and the real-time queue): the record itself, no file to read.
+ */
+export interface ForwardedCall {
+  readonly eventId: string;
+  readonly record: unknown;
+}
+
+// Only AWS can send events whose source starts with `aws.` (the member rule cannot make one up).
+const ForwardedCallSchema = z.object({
+  source: z.string().startsWith('aws.'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({ eventID: z.string().min(1) }).loose(),
+});
+
+/** The forwarded call a queue message holds, or null when the message is a file notice. */
+export function parseForwardedCall(body: string): ForwardedCall | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const call = ForwardedCallSchema.safeParse(parsed);
+  return call.success ? { eventId: call.data.detail.eventID, record: parsed } : null;
+}
+
 export class UnrecognisedMessageError extends Error {
   constructor(detail: string) {
     super(`queue message is not an S3 event or a CloudTrail notification: ${detail}`);

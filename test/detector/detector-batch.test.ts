@@ -36,6 +36,7 @@ import cloudTrailNotice from '../fixtures/detector/cloudtrail-sns-notice.json';
 import s3Event from '../fixtures/detector/s3-event.json';
 import snsEnvelope from '../fixtures/detector/sns-envelope.json';
 import sqsRecord from '../fixtures/detector/sqs-record.json';
+import { asEventBridgeEvent } from '../support/cloudtrail-records';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
 
 const NOW = Date.parse('2024-08-02T09:00:00Z');
@@ -256,6 +257,24 @@ describe('processDetectorBatch', () => {
       kind: 'finding',
       findingId: detail.findingId,
     });
+  });
+
+  it('judges calls forwarded by the real-time path, reads no file, and counts a call the file repeats once', async () => {
+    // Prepare: the good file's calls, one message each, as the real-time queue delivers them.
+    const forwarded = goodFile.Records.map((record) =>
+      JSON.stringify(asEventBridgeEvent(record as Record<string, unknown>)),
+    );
+
+    // Act
+    const live = await run(forwarded);
+    const later = await run([s3Message('good.json.gz')]);
+
+    // Assess
+    expect([live.batchItemFailures, later.batchItemFailures]).toEqual([[], []]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
+    const details = publishedEntries().map(detailOf);
+    expect(details[0]).toMatchObject({ instanceId: 'i-0good', sourceIp: '198.51.100.7' });
+    expect(details.every((detail) => detail.eventCount <= 2)).toBe(true);
   });
 
   it.each([
