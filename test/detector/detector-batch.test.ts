@@ -261,9 +261,7 @@ describe('processDetectorBatch', () => {
 
   it('judges calls forwarded by the real-time path, reads no file, and counts a call the file repeats once', async () => {
     // Prepare: the good file's calls, one message each, as the real-time queue delivers them.
-    const forwarded = goodFile.Records.map((record) =>
-      JSON.stringify(asEventBridgeEvent(record as Record<string, unknown>)),
-    );
+    const forwarded = goodFile.Records.map((record) => JSON.stringify(asEventBridgeEvent(record)));
 
     // Act
     const live = await run(forwarded);
