@@ -4,27 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { esbuildOptions } from '../../lib/infra/lambda-bundling';
+import { LAMBDA_ENV } from '../../scripts/bench/timing';
 
 const ROOT = join(__dirname, '../..');
 const HANDLERS = ['detector-handler', 'responder-handler', 'notifier-handler'];
 const MiB = 1024 * 1024;
-
-// Enough settings for each handler to load (the handlers validate their environment at load).
-const LAMBDA_ENV = {
-  ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:credtrail-alerts',
-  ALERT_LEDGER_TABLE_NAME: 't',
-  RESPONDER_SEVERITY_THRESHOLD: '7',
-  AWS_REGION: 'us-east-1',
-  STATE_TABLE_NAME: 't',
-  EXCEPTIONS_TABLE_NAME: 't',
-  EVENT_BUS_NAME: 'credtrail',
-  FINDINGS_LOG_GROUP_NAME: 'g',
-  MEMBER_READ_ROLE_NAME: 'r',
-  AUDIT_TABLE_NAME: 't',
-  IDEMPOTENCY_TABLE_NAME: 't',
-  MEMBER_RESPONSE_ROLE_NAME: 'r',
-  RESPONSE_CONFIG: '{}',
-};
 
 describe('Lambda bundles (built with the construct’s own options)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'credtrail-bundles-'));
