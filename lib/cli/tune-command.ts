@@ -1,27 +1,28 @@
 import { Option, type Command } from 'commander';
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from '../infra/event-patterns';
-import { parseExceptions, type CredentialException } from '../engine/credential-exception';
-import { IncidentRecordSchema } from '../responder/audit-store';
-import { parseResponseConfig, ResponseConfigSchema } from '../responder/response-config-schema';
-import type { ResponsePlan } from '../responder/response-plan';
-import { describeMatchers, mergeExceptions } from '../tune/exceptions-merge';
-import { readFindingLines } from '../tune/finding-lines';
-import { buildTuneReport, type TuneReport } from '../tune/tune-report';
-import { renderTuneHtml } from '../tune/tune-html';
-import { printable, renderTuneText } from '../tune/tune-text';
-import { checkThresholds, DEFAULT_THRESHOLDS, type TuneThresholds } from '../tune/tune-thresholds';
-import { processIo, UsageError, type CliIo } from './detect-command';
+import { DEFAULT_THRESHOLDS } from '../tune/tune-thresholds';
+import { processIo, type CliIo } from './detect-command';
 
-export const TuneExitCode = { Ok: 0, Error: 2 } as const;
+// The tuning itself, the responder's planner and the AWS clients load only when `tune` runs
+// (./tune-run.ts): `credtrail --help` and `detect` do not pay for them (issue 15).
+
+/** 1: `--table` without `--confirm` showed changes it did not write. */
+export const TuneExitCode = { Ok: 0, NotWritten: 1, Error: 2 } as const;
 
 export interface TuneIo extends CliIo {
   now(): Date;
+  /** Clients for the deployed tables and log group; made (and destroyed) by the run when absent. */
+  readonly clients?: { readonly dynamodb?: DynamoDBClient; readonly logs?: CloudWatchLogsClient };
 }
 
-interface TuneFlags {
+export interface TuneFlags {
+  state?: string;
+  logGroup?: string;
+  logDays: string;
   auditDir?: string;
+  auditTable?: string;
   config?: string;
   severityThreshold: string;
   minKeys: string;
@@ -30,6 +31,8 @@ interface TuneFlags {
   prefixFloor: string;
   expiresInDays: string;
   write?: string;
+  table?: string;
+  confirm: boolean;
   accept?: string;
   html?: string;
   output: 'text' | 'json';
@@ -45,10 +48,17 @@ export function registerTuneCommand(
       'From what dry-run produced, propose scoped exceptions and show, role by role, what enforce would have done',
     )
     .argument(
-      '<findings...>',
+      '[findings...]',
       'findings as JSON lines (credtrail detect --output jsonl, the findings log group export), files or folders',
     )
+    .option(
+      '--state <spec>',
+      'also read the findings a detector stored: dynamodb:TABLE (the deployed state table) or local:DIR (detect --state local:DIR)',
+    )
+    .option('--log-group <name>', 'also read findings from this log group (deployed: /credtrail/findings)')
+    .option('--log-days <n>', 'how many days back to read --log-group', '7')
     .option('--audit-dir <dir>', "recorded plans (the responder's file audit store); otherwise planned here")
+    .option('--audit-table <name>', "recorded plans from the deployed responder's audit table")
     .option('--config <file>', 'response configuration JSON (actions, per-role rules) for the go-live view')
     .option(
       '--severity-threshold <score>',
@@ -81,6 +91,11 @@ export function registerTuneCommand(
       String(DEFAULT_THRESHOLDS.expiresInDays),
     )
     .option('--write <file>', 'merge accepted proposals into this exceptions file (created if absent)')
+    .option(
+      '--table <name>',
+      'merge accepted proposals into the deployed exceptions table: shows the changes, writes them only with --confirm',
+    )
+    .option('--confirm', 'with --table: write the changes shown', false)
     .option('--accept <ids>', 'comma-separated proposal ids to write (default: every proposal)')
     .option('--html <file>', 'also write the report as one self-contained HTML file')
     .addOption(
@@ -90,202 +105,10 @@ export function registerTuneCommand(
     )
     .action(async (paths: string[], flags: TuneFlags) => {
       try {
-        io.setExitCode(await tune(paths, flags, io));
+        io.setExitCode(await (await import('./tune-run')).tune(paths, flags, io));
       } catch (error) {
         io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
         io.setExitCode(TuneExitCode.Error);
       }
     });
-}
-
-async function tune(paths: string[], flags: TuneFlags, io: TuneIo): Promise<number> {
-  const thresholds = checkThresholds({
-    minKeys: whole('--min-keys', flags.minKeys),
-    minActiveHours: whole('--min-hours', flags.minHours),
-    minInstancesElsewhere: whole('--min-instances', flags.minInstances),
-    privatePrefixFloor: whole('--prefix-floor', flags.prefixFloor),
-    expiresInDays: whole('--expires-in-days', flags.expiresInDays),
-  } satisfies TuneThresholds);
-  const severityThreshold = Number(flags.severityThreshold);
-  if (!Number.isFinite(severityThreshold)) throw new UsageError('--severity-threshold must be a number');
-  const config =
-    flags.config === undefined
-      ? ResponseConfigSchema.parse({})
-      : parseResponseConfig(await readFile(flags.config, 'utf8'));
-  const sources = await Promise.all(
-    (await listInputs(paths)).map(async (name) => ({ name, text: await readFile(name, 'utf8') })),
-  );
-  const { findings, skipped } = readFindingLines(sources);
-  for (const line of skipped.slice(0, 20)) io.stderr.write(`skipped ${printable(line)}\n`);
-  if (skipped.length > 20) io.stderr.write(`skipped ${skipped.length - 20} more lines\n`);
-  const recordedPlans = flags.auditDir === undefined ? [] : await readRecordedPlans(flags.auditDir, io);
-  const now = io.now();
-  const report = buildTuneReport({ findings, recordedPlans, config, thresholds, severityThreshold, now });
-
-  io.stdout.write(
-    flags.output === 'json' ? `${JSON.stringify(jsonView(report), null, 2)}\n` : renderTuneText(report),
-  );
-  if (flags.html !== undefined) {
-    await writeFile(flags.html, renderTuneHtml(report));
-    io.stderr.write(`wrote ${flags.html}\n`);
-  }
-  if (flags.write !== undefined) await writeAccepted(report, flags.write, flags.accept, now, io);
-  return TuneExitCode.Ok;
-}
-
-function whole(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number, not "${text}"`);
-  return value;
-}
-
-/** Files as given; folders searched (not recursively into hidden ones) for .jsonl, .json, .log and .ndjson files. */
-async function listInputs(paths: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch(() => {
-      throw new UsageError(`${path}: no such file or folder`);
-    });
-    if (!info.isDirectory()) {
-      files.push(path);
-      continue;
-    }
-    for (const entry of (await readdir(path, { withFileTypes: true, recursive: true })).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
-      if (entry.isFile() && /\.(jsonl|ndjson|json|log)$/.test(entry.name))
-        files.push(join(entry.parentPath, entry.name));
-    }
-  }
-  return files;
-}
-
-/** The file audit store: `<incident>/plan-<mode>.json`. An unreadable record is named, never dropped silently. */
-async function readRecordedPlans(directory: string, io: TuneIo): Promise<ResponsePlan[]> {
-  const plans: ResponsePlan[] = [];
-  const incidents = await readdir(directory, { withFileTypes: true }).catch((error: unknown) => {
-    throw new UsageError(`--audit-dir ${directory}: cannot read (${String(error)})`);
-  });
-  for (const incident of incidents.filter((entry) => entry.isDirectory())) {
-    for (const mode of ['dry-run', 'enforce']) {
-      const path = join(directory, incident.name, `plan-${mode}.json`);
-      const text = await readFile(path, 'utf8').catch(() => null);
-      if (text === null) continue;
-      try {
-        plans.push(IncidentRecordSchema.parse(JSON.parse(text)).plan);
-      } catch {
-        io.stderr.write(`skipped ${path}: not a recorded plan\n`);
-      }
-    }
-  }
-  return plans;
-}
-
-async function writeAccepted(
-  report: TuneReport,
-  path: string,
-  acceptText: string | undefined,
-  now: Date,
-  io: TuneIo,
-): Promise<void> {
-  const offered = new Map(
-    report.verdicts.flatMap(({ decision }) =>
-      decision.status === 'not-proposed' ? [] : [[decision.proposalId, decision] as const],
-    ),
-  );
-  const wanted =
-    acceptText === undefined
-      ? [...offered.values()]
-          .filter((decision) => decision.status === 'proposed')
-          .map((decision) => decision.proposalId)
-      : acceptText
-          .split(',')
-          .map((id) => id.trim())
-          .filter((id) => id !== '');
-  const accepted: CredentialException[] = [];
-  for (const id of wanted) {
-    const decision = offered.get(id);
-    if (decision === undefined)
-      throw new UsageError(
-        `--accept: no proposal ${id} (proposals: ${[...offered.keys()].join(', ') || 'none'})`,
-      );
-    if (decision.status === 'withheld')
-      throw new UsageError(`--accept: ${id} is withheld: ${decision.reason}`);
-    accepted.push(decision.exception);
-  }
-  const existing = await readExisting(path);
-  const merge = mergeExceptions(existing, accepted, now);
-  const lines = [
-    `${path}: ${merge.added.length} added, ${merge.kept.length} kept, ${merge.expired.length} expired, ${merge.duplicates.length} already there`,
-    ...merge.added.map(
-      (entry) => `  added: ${describeMatchers(entry)} (expires ${entry.expiresAt ?? 'never'})`,
-    ),
-    ...merge.expired.map(
-      (entry) =>
-        `  expired (kept in the file, suppresses nothing; renew or delete it): ${describeMatchers(entry)} since ${entry.expiresAt ?? '?'}`,
-    ),
-    ...merge.duplicates.map((entry) => `  already there, not added: ${describeMatchers(entry)}`),
-  ];
-  io.stderr.write(`${lines.map(printable).join('\n')}\n`);
-  if (merge.added.length === 0) return;
-  // Written beside the file and renamed over it: a crash never leaves half a file.
-  const temporary = `${path}.credtrail-tune.tmp`;
-  await writeFile(temporary, `${JSON.stringify(merge.entries, null, 2)}\n`);
-  await rename(temporary, path);
-}
-
-/** The current file, validated; anything unparseable stops the write so nothing in it is lost. */
-async function readExisting(path: string): Promise<CredentialException[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return [];
-    throw new UsageError(`--write ${path}: cannot read the existing file (${String(error)})`);
-  }
-  if (text.trim() === '') return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(
-      `--write ${path}: refusing to overwrite a file that is not JSON (${error instanceof Error ? error.message : String(error)}); nothing was written`,
-    );
-  }
-  try {
-    return parseExceptions(json, path);
-  } catch (error) {
-    throw new UsageError(
-      `--write: refusing to overwrite ${path}: ${error instanceof Error ? error.message : String(error)}; nothing was written`,
-    );
-  }
-}
-
-/** The report without the findings themselves (they are the input). */
-function jsonView(report: TuneReport): unknown {
-  return {
-    generatedAt: report.generatedAt,
-    findings: report.findings,
-    thresholds: report.thresholds,
-    groups: report.verdicts.map(({ group, stats, decision }) => ({
-      id: group.id,
-      accountId: group.accountId,
-      roleName: group.roleName,
-      vpcId: group.vpcId,
-      kind: group.kind,
-      network: group.network,
-      findings: stats.findings,
-      keys: stats.keys.size,
-      instances: stats.instances.size,
-      firstSeen: new Date(stats.firstSeen).toISOString(),
-      lastSeen: new Date(stats.lastSeen).toISOString(),
-      decision,
-    })),
-    roles: report.goLive.roles.map(({ findings, remaining, ...role }) => ({
-      ...role,
-      findings: findings.length,
-      remaining: remaining.length,
-    })),
-    suggestedRoleRules: report.goLive.suggestedRoleRules,
-  };
 }

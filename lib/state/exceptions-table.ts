@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import {
   CredentialExceptionSchema,
@@ -66,5 +66,30 @@ export class ExceptionsTable {
         Item: { [EXCEPTIONS_PARTITION_KEY]: exceptionId, ...exception },
       }),
     );
+  }
+
+  /**
+   * Adds an exception under a new id, never replacing an item: false when the id is taken (a second run
+   * of the same tuning, or an operator's entry). `provenance` attributes are notes the detector ignores.
+   */
+  async putNew(
+    exceptionId: string,
+    exception: CredentialException,
+    provenance: { readonly addedBy: string; readonly addedAt: string },
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...provenance, ...exception, [EXCEPTIONS_PARTITION_KEY]: exceptionId },
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': EXCEPTIONS_PARTITION_KEY },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }

@@ -13,7 +13,7 @@ export interface FindingLinesRead {
  * update, a second export) is kept once, in its latest form.
  */
 export function readFindingLines(sources: readonly { name: string; text: string }[]): FindingLinesRead {
-  const latest = new Map<string, FindingDetail>();
+  const findings: FindingDetail[] = [];
   const skipped: string[] = [];
   for (const { name, text } of sources) {
     text.split('\n').forEach((line, index) => {
@@ -32,12 +32,20 @@ export function readFindingLines(sources: readonly { name: string; text: string 
         skipped.push(`${where}: not a credtrail finding (${parsed.error.issues[0]?.path.join('.') ?? '?'})`);
         return;
       }
-      const finding = parsed.data;
-      const known = latest.get(finding.findingId);
-      if (known === undefined || newer(finding, known)) latest.set(finding.findingId, finding);
+      findings.push(parsed.data);
     });
   }
-  return { findings: [...latest.values()], skipped };
+  return { findings: latestOf(findings), skipped };
+}
+
+/** Each finding once, in its latest form: sources overlap (a log group export and the state table). */
+export function latestOf(findings: Iterable<FindingDetail>): FindingDetail[] {
+  const latest = new Map<string, FindingDetail>();
+  for (const finding of findings) {
+    const known = latest.get(finding.findingId);
+    if (known === undefined || newer(finding, known)) latest.set(finding.findingId, finding);
+  }
+  return [...latest.values()];
 }
 
 function unwrap(raw: unknown): unknown {
