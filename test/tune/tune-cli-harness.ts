@@ -8,7 +8,11 @@ export interface TuneRun {
 }
 
 /** `credtrail tune ARGS` in this process, with its output captured and `now` fixed. */
-export async function runTune(args: readonly string[], now: Date): Promise<TuneRun> {
+export async function runTune(
+  args: readonly string[],
+  now: Date,
+  clients: TuneIo['clients'] = {},
+): Promise<TuneRun> {
   let stdout = '';
   let stderr = '';
   let exitCode: number | undefined;
@@ -19,6 +23,7 @@ export async function runTune(args: readonly string[], now: Date): Promise<TuneR
       exitCode = code;
     },
     now: () => now,
+    clients,
   };
   const program = new Command('credtrail').exitOverride();
   registerTuneCommand(program, io);
