@@ -165,6 +165,32 @@ describe('proposeExceptions', () => {
     expect(suppressed(verdicts, otherVpc)).toBe(false);
   });
 
+  it('two accounts whose pods share a private range get one exception each, neither covering the other', () => {
+    // Prepare: both run pods in 100.64.0.0/23 (prod) and 100.64.1.0/24 (staging overlaps it).
+    const prod = podFindings({ accountId: PROD, vpcId: 'vpc-0prod' });
+    const staging = podFindings({ accountId: STAGING, vpcId: 'vpc-0staging', third: 1, nodes: 1 });
+    // A staging key used from 100.64.0.11: an address only prod's pods use.
+    const stagingThief = finding({
+      accountId: STAGING,
+      vpcId: 'vpc-0staging',
+      accessKeyId: 'ASIASTAGINGCOPY',
+      sourceIp: '100.64.0.11',
+      at: 7.5,
+    });
+
+    // Act
+    const verdicts = tune([...prod, ...staging, stagingThief]);
+
+    // Assess
+    expect(
+      proposed(verdicts)
+        .map(({ exception }) => `${exception.accountId} ${exception.vpcId} ${exception.cidr}`)
+        .sort(),
+    ).toEqual([`${PROD} vpc-0prod 100.64.0.0/23`, `${STAGING} vpc-0staging 100.64.1.0/24`]);
+    expect([...prod, ...staging].every((pod) => suppressed(verdicts, pod))).toBe(true);
+    expect(suppressed(verdicts, stagingThief)).toBe(false);
+  });
+
   it('an endpoint shared by many roles gets one exception per role that uses it steadily, never one for the endpoint', () => {
     // Prepare
     const central = (roleName: string, instances: number, hours: number) =>

@@ -287,6 +287,37 @@ describe('credtrail tune against the deployed tables (dynalite)', () => {
     expect(await itemsOf(exceptions)).toHaveLength(1);
   });
 
+  it('renews an expired entry with a new item beside it, expiring after --expires-in-days', async () => {
+    // Prepare: last quarter's tuning of the same pods, expired.
+    const state = await stateWithFindings();
+    const exceptions = await table(exceptionsTableDefinition);
+    const lastQuarter = {
+      ...POD_MATCHERS,
+      accountId: '111111111111',
+      reason: 'credtrail tune: pods',
+      expiresAt: '2026-11-01T00:00:00Z',
+    };
+    await new ExceptionsTable(dynamo.client, exceptions).put('p-old-2026-11-01', lastQuarter);
+
+    // Act
+    const run = await runTune(
+      ['--state', `dynamodb:${state}`, '--table', exceptions, '--confirm', '--expires-in-days', '30'],
+      NOW,
+      { dynamodb: dynamo.client },
+    );
+
+    // Assess
+    expect(run.stderr).toContain('1 added, 0 kept, 1 expired, 0 already there');
+    const items = await itemsOf(exceptions);
+    expect(items.map((item) => [item['exceptionId'], item['expiresAt']])).toEqual(
+      expect.arrayContaining([
+        ['p-old-2026-11-01', '2026-11-01T00:00:00Z'],
+        [expect.stringMatching(/^p-[0-9a-f]{8}-2026-12-28$/), '2026-12-28T00:00:00Z'],
+      ]),
+    );
+    expect(items).toHaveLength(2);
+  });
+
   it('an unreadable exceptions table stops the write with a clear error', async () => {
     // Prepare
     const state = await stateWithFindings();
