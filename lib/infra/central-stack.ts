@@ -151,6 +151,25 @@ export class CentralStack extends Stack {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // What `credtrail tune --state dynamodb:… --audit-table … --table …` reads and writes.
+    for (const [id, table, use] of [
+      [
+        'StateTableName',
+        stateTable,
+        'State table (findings the detector stored): credtrail tune --state dynamodb:NAME',
+      ],
+      [
+        'AuditTableName',
+        auditTable,
+        "Audit table (the responder's recorded plans): credtrail tune --audit-table NAME",
+      ],
+      [
+        'ExceptionsTableName',
+        exceptionsTable,
+        'Exceptions table (accepted origins the detector re-reads): credtrail tune --table NAME',
+      ],
+    ] as const)
+      new CfnOutput(this, id, { description: use, value: table.tableName });
 
     // ------------------------------------------------------------------ queues
     const ingestDlq = this.queue('IngestDlq');

@@ -82,6 +82,7 @@ export function renderTuneText(report: TuneReport): string {
     '  roles that are not in this report had no finding over the window: they are ready too.',
     '',
     'Write accepted proposals: credtrail tune … --write exceptions.json [--accept p-…,p-…]',
+    '  or into the deployed exceptions table: credtrail tune … --table TABLE (shows the changes) --confirm',
   );
   return `${out.join('\n')}\n`;
 }

@@ -764,6 +764,17 @@ describe('IAM: least privilege per role', () => {
       Ref: logicalId(template, 'AWS::Lambda::Function', 'ResponderFunction'),
     });
   });
+
+  it('operators: the state, audit and exceptions table names that credtrail tune reads and writes are outputs', () => {
+    const outputs = (template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+
+    for (const [output, table] of [
+      ['StateTableName', 'StateTable'],
+      ['AuditTableName', 'AuditTable'],
+      ['ExceptionsTableName', 'ExceptionsTable'],
+    ])
+      expect(outputs[output!]?.Value).toEqual({ Ref: logicalId(template, 'AWS::DynamoDB::Table', table!) });
+  });
 });
 
 describe('cdk-nag gate', () => {
