@@ -65,11 +65,6 @@ function planRoleRevoke(input: PlanInput, index: number, role: ChainRole): PlanS
     role.roleName.toLowerCase() === incident.roleName.toLowerCase()
   )
     return refuse(`${role.roleName} is the finding's own role: covered by revoke-sessions`);
-  const expiry = new Date(role.expiresAt);
-  if (expiry < now)
-    return refuse(
-      `the thief's sessions of ${role.roleName} (${role.accessKeyIds.join(', ')}) expired at ${expiry.toISOString()}: nothing left to revoke`,
-    );
   const observation = input.observedChain?.roles.get(chainRoleKey(role.accountId, role.roleName));
   if (observation?.state === 'missing')
     return refuse(`role ${role.roleName} no longer exists in account ${role.accountId}`);
@@ -123,6 +118,12 @@ function planRoleRevoke(input: PlanInput, index: number, role: ChainRole): PlanS
     notes: [
       "The thief assumed this role with the stolen key (or a key derived from it): those sessions outlive the instance role's revocation.",
       'Every legitimate user of this role must obtain new credentials after the cut-off.',
+      // Still revoked once they expired: a session the thief chained from them may not be in the trail read.
+      ...(new Date(role.expiresAt) < now
+        ? [
+            `The thief's sessions of this role expired at ${role.expiresAt}; revoking also cuts any session minted from them that credtrail has not seen.`,
+          ]
+        : []),
       ...(observed === null ? ['Role was not read (offline): prior state and tags unknown.'] : []),
     ],
   };
