@@ -14,7 +14,9 @@ import { normaliseEvent } from '../../lib/responder/incident-normaliser';
 import type { Incident } from '../../lib/responder/incident-schema';
 import { ResponseFailedError, RetryableResponseError } from '../../lib/responder/response-errors';
 import { respondToIncident } from '../../lib/responder/responder-service';
+import type { StepRecord } from '../../lib/responder/audit-store';
 import { undoIncident } from '../../lib/responder/undo-service';
+import { planUndo } from '../../lib/responder/undo-planner';
 import { dependencies, iamMock, primeAccount, stsMock } from './aws-mocks';
 import { ACCOUNT, config, credtrailEvent, NOW } from './responder-fixtures';
 
@@ -347,6 +349,107 @@ describe('enforcing a response that covers the chain', () => {
     // Nothing applied twice, nothing applied after the stop.
     expect(writes).toEqual([`PutRolePolicy ${ACCOUNT}/WebAppRole`, `PutRolePolicy ${ACCOUNT}/admin-role`]);
     expect(keyStatus).toBe('Active');
+  });
+});
+
+describe('undo of the chain trusts no audit record alone', () => {
+  const base = {
+    incidentId: incident().incidentId,
+    mode: 'enforce' as const,
+    phase: 'respond' as const,
+    status: 'applied' as const,
+    reason: 'recorded',
+    accountId: OTHER,
+    appliedCalls: 1,
+    outputs: {},
+    error: null,
+    at: NOW.toISOString(),
+  };
+  const deactivation = (userName: string, accessKeyId: string, callUser = userName): StepRecord => ({
+    ...base,
+    index: 3,
+    action: 'deactivate-access-key',
+    calls: [
+      {
+        api: 'iam:UpdateAccessKey',
+        input: { UserName: callUser, AccessKeyId: accessKeyId, Status: 'Inactive' },
+      },
+    ],
+    priorState: { kind: 'access-key', userName, accessKeyId, previousStatus: 'Active' },
+  });
+  const revoke = (roleName: string): StepRecord => ({
+    ...base,
+    index: 2,
+    action: 'revoke-derived-sessions',
+    calls: [
+      {
+        api: 'iam:PutRolePolicy',
+        input: {
+          RoleName: roleName,
+          PolicyName: 'RevokeOldSessions',
+          PolicyDocument: '{"Statement":[{"Effect":"Deny"}]}',
+        },
+      },
+    ],
+    priorState: {
+      kind: 'role-policy',
+      roleName,
+      policyName: 'RevokeOldSessions',
+      previousDocument: null,
+      known: true,
+    },
+  });
+  const context = () => ({
+    incidentId: incident().incidentId,
+    incident: incident(),
+    observed: { role: null, instance: null, instanceProfile: null, roleNetwork: null, isolationGroups: {} },
+    recordedProfile: null,
+    config: settings(),
+    responderRoleNames: [],
+    observedChain: {
+      roles: new Map([
+        [
+          `${OTHER}/deploy-role`,
+          {
+            state: 'found' as const,
+            role: { name: 'deploy-role', arn: DEPLOY_ROLE, path: '/', tags: {}, inlinePolicies: [] },
+          },
+        ],
+      ]),
+      accessKeys: new Map([[CREATED_KEY, { state: 'found' as const, status: 'Inactive' as const }]]),
+    },
+  });
+
+  it('re-activates only the key the chain created, for its user, after credtrail deactivated it', () => {
+    const [ok] = planUndo([deactivation(USER, CREATED_KEY)], context());
+    expect(ok).toMatchObject({ status: 'planned', accountId: OTHER });
+    expect(ok?.calls).toEqual([
+      { api: 'iam:UpdateAccessKey', input: { UserName: USER, AccessKeyId: CREATED_KEY, Status: 'Active' } },
+    ]);
+    for (const tampered of [
+      deactivation(USER, 'AKIAADMINSOWNKEY0001'),
+      deactivation('admin', CREATED_KEY),
+      deactivation(USER, CREATED_KEY, 'admin'),
+    ]) {
+      const [refused] = planUndo([tampered], context());
+      expect(refused).toMatchObject({ status: 'failed', calls: [] });
+      expect(refused?.reason).toMatch(/^refused: /);
+    }
+  });
+
+  it("removes RevokeOldSessions only from a role of the chain, in the chain's account", () => {
+    expect(planUndo([revoke('deploy-role')], context())[0]).toMatchObject({
+      status: 'planned',
+      accountId: OTHER,
+      calls: [
+        { api: 'iam:DeleteRolePolicy', input: { RoleName: 'deploy-role', PolicyName: 'RevokeOldSessions' } },
+      ],
+    });
+    const [refused] = planUndo([revoke('BreakGlassAdmin')], context());
+    expect(refused).toMatchObject({ status: 'failed', calls: [] });
+    expect(refused?.reason).toBe(
+      `refused: role BreakGlassAdmin in account ${OTHER} is not in the incident's chain`,
+    );
   });
 });
 
