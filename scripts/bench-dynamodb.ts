@@ -44,6 +44,7 @@ import { ExceptionsTable } from '../lib/state/exceptions-table';
 import { RequestCounter } from '../lib/state/request-counter';
 import { ensureTable, exceptionsTableDefinition } from '../lib/state/state-table';
 import { CapacityMeter, type Capacity } from './bench/capacity-meter';
+import { REALTIME_BATCH, forwardedCalls, type ForwardedCall } from './bench/forwarded-calls';
 import { generateOrganisationDay, type OrganisationDay } from './scenario';
 
 const { values } = parseArgs({
@@ -55,6 +56,9 @@ const { values } = parseArgs({
     'warmup-hours': { type: 'string', default: '1' },
     // As the detector's EXCEPTIONS_CACHE_SECONDS default.
     'exceptions-cache-seconds': { type: 'string', default: '300' },
+    realtime: { type: 'boolean', default: false },
+    // EventBridge's typical delay (the latency bench's assumption, scripts/bench/latency-model.ts).
+    'realtime-delay-seconds': { type: 'string', default: '15' },
   },
 });
 
@@ -205,6 +209,36 @@ async function main(): Promise<void> {
   const pairsSeen = new Set<string>();
   let newPairs = 0;
   let index = 0;
+  // The second path (--realtime): its calls, metered apart.
+  const forwarded = values.realtime
+    ? forwardedCalls(day, Number(values['realtime-delay-seconds']) * 1000)
+    : [];
+  const realtimeCapacity: Capacity = { readUnits: 0, writeUnits: 0 };
+  let realtimeRequests = 0;
+  let realtimeCreated = 0;
+  let next = 0;
+  /** Hands the real-time queue every call that has arrived by `until`, as the Lambda takes them. */
+  const drainForwarded = async (until: number) => {
+    while (next < forwarded.length && (forwarded[next]?.arrival ?? Infinity) <= until) {
+      const call = forwarded[next] as ForwardedCall;
+      const worker = workers[Math.floor(next / REALTIME_BATCH) % workers.length];
+      if (worker === undefined) throw new Error('no worker');
+      next++;
+      now = call.arrival;
+      bank(warm ? steadyCapacity : warmupCapacity);
+      const requestsBefore = counter.total;
+      worker.directory.noteCalls([call.event]);
+      const result = await worker.store.withSource(`eventbridge:${call.eventId}`, () =>
+        worker.detector.process([call.event], { imdsv1Findings: false }),
+      );
+      const created = result.findings.filter((f) => f.created).map((f) => f.detail.findingId);
+      if (created.length > 0) await worker.store.markAnnounced(created);
+      realtimeCreated += created.length;
+      if (next % REALTIME_BATCH === 0) await worker.store.flushBatchWrites();
+      realtimeRequests += counter.total - requestsBefore;
+      bank(realtimeCapacity);
+    }
+  };
   for (const file of day.files()) {
     if (file.kind !== 'log') continue;
     // The file name carries its delivery time: the detector's "now" while it handles the file.
@@ -212,6 +246,9 @@ async function main(): Promise<void> {
     now = Date.parse(
       `${delivered.slice(0, 4)}-${delivered.slice(4, 6)}-${delivered.slice(6, 8)}T${delivered.slice(9, 11)}:${delivered.slice(11, 13)}:00Z`,
     );
+    const delivery = now;
+    await drainForwarded(delivery);
+    now = delivery;
     if (!warm && now >= warmupEnd) {
       warm = true;
       warmupRequests = Object.values(counter.take()).reduce((a, b) => a + b, 0);
@@ -256,6 +293,7 @@ async function main(): Promise<void> {
       findings += result.findings.filter((f) => f.created).length;
     }
   }
+  await drainForwarded(Infinity);
   const byOperation = counter.take();
   bank(steadyCapacity);
   for (const worker of workers) await worker.store.flush();
@@ -283,13 +321,21 @@ async function main(): Promise<void> {
     },
     dynamoDbRequests: { total, byOperation, flushAtEnd: flushWrites },
     // Billed units per 1,000 CloudTrail records. `wholeRun`: every unit from the first file to the final
-    // flush (warm-up, exceptions refresh and flush included) over every record; `afterWarmup`: the
-    // steady part over the records after warm-up.
+    // flush (warm-up, exceptions refresh, flush and the second path included) over every record;
+    // `afterWarmup`: the file path's steady part over the records after warm-up.
     billedPerThousandRecords: {
       wholeRun: perThousand(
         {
-          readUnits: warmupCapacity.readUnits + steadyCapacity.readUnits + flushCapacity.readUnits,
-          writeUnits: warmupCapacity.writeUnits + steadyCapacity.writeUnits + flushCapacity.writeUnits,
+          readUnits:
+            warmupCapacity.readUnits +
+            steadyCapacity.readUnits +
+            flushCapacity.readUnits +
+            realtimeCapacity.readUnits,
+          writeUnits:
+            warmupCapacity.writeUnits +
+            steadyCapacity.writeUnits +
+            flushCapacity.writeUnits +
+            realtimeCapacity.writeUnits,
         },
         allRecords,
       ),
@@ -303,6 +349,23 @@ async function main(): Promise<void> {
       exceptionsRefreshReadUnits: exceptionReadUnits,
     },
     allRecords,
+    // The real-time path's own units (--realtime): per 1,000 calls it forwarded, and per 1,000 records
+    // of the whole trail. Included in `wholeRun` above, not in `afterWarmup`.
+    ...(values.realtime
+      ? {
+          secondPath: {
+            forwardedRecords: forwarded.length,
+            findingsCreatedFirst: realtimeCreated,
+            billedUnits: realtimeCapacity,
+            requests: realtimeRequests,
+            perThousandForwarded: {
+              ...perThousand(realtimeCapacity, forwarded.length),
+              requests: round((1000 * realtimeRequests) / Math.max(1, forwarded.length)),
+            },
+            perThousandCloudTrailRecords: perThousand(realtimeCapacity, allRecords),
+          },
+        }
+      : {}),
     perThousandCloudTrailRecords: round((1000 * total) / records),
     perThousandCredentialEvents: round((1000 * total) / credentialEvents),
     writeRequestsPerNewPair: round(writes / Math.max(1, newPairs)),

@@ -7,6 +7,8 @@ import { formatSummary } from './finding-text';
 
 // The account the demo pretends the central stack runs in; the detector publishes from it.
 const DEMO_CENTRAL_ACCOUNT = '555555555555';
+// The real-time path is played over the sample's first 40 minutes: one planted theft happens in them.
+const DEMO_REALTIME_MINUTES = 40;
 
 export function registerDemoCommand(program: Command, io: CliIo = processIo): void {
   program
@@ -37,6 +39,7 @@ export function registerDemoCommand(program: Command, io: CliIo = processIo): vo
           severityThreshold: DEFAULT_RESPONDER_SEVERITY_THRESHOLD,
           centralAccountId: DEMO_CENTRAL_ACCOUNT,
           now: () => new Date(),
+          realtimeMinutes: DEMO_REALTIME_MINUTES,
         });
         io.stdout.write(formatDemo(report, flags.sampleDir, guardDutyEvents.length));
         io.setExitCode(0);
@@ -54,6 +57,7 @@ export function formatDemo(report: LocalPipelineReport, sampleDir: string, guard
   const lines = [
     `credtrail demo: the whole pipeline on ${sampleDir}/, in one process, in dry-run. Nothing is sent or changed.`,
     '',
+    ...formatRealtime(report),
     `1. Detector over the CloudTrail files (the Lambda's engine):`,
     ...formatSummary(report.detection)
       .split('\n')
@@ -80,4 +84,37 @@ export function formatDemo(report: LocalPipelineReport, sampleDir: string, guard
     );
   });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Step 0: what the real-time path found before the log files came, and what the files then added (a
+ * call both paths brought counts once).
+ */
+function formatRealtime(report: LocalPipelineReport): string[] {
+  const realtime = report.realtime;
+  if (realtime === undefined) return [];
+  const clock = (iso: string) => iso.slice(11, 19);
+  const minutes = Math.round((Date.parse(realtime.until) - Date.parse(realtime.from)) / 60_000);
+  const lines = [
+    `0. Real-time path over the sample's first ${minutes} minutes (${clock(realtime.from)}–${clock(realtime.until)} UTC): the member`,
+    `   rules forwarded ${realtime.forwarded} calls made with instance credentials as EventBridge events, one queue`,
+    `   message each, judged by another detector container over the same state.`,
+    `   ${realtime.arrivals.length} finding(s) arrived before any log file was read:`,
+  ];
+  for (const arrival of realtime.arrivals) {
+    const final = report.detection.findings.find((f) => f.findingId === arrival.detail.findingId);
+    const live = arrival.detail.eventCount;
+    const total = final?.eventCount ?? live;
+    const added =
+      total === live
+        ? 'the log files brought them again and added none'
+        : `the log files added ${total - live} it had not forwarded`;
+    lines.push(
+      `   ${arrival.detail.severity.padEnd(6)} ${arrival.detail.title}`,
+      `          from ${arrival.source}, as its call (${clock(arrival.callTime)}) arrived` +
+        (arrival.fileDelivered === null ? '' : `; its log file came at ${clock(arrival.fileDelivered)}`),
+      `          ${live} call(s) counted then; ${added}: ${total} in all, each call once`,
+    );
+  }
+  return lines;
 }

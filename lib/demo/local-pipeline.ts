@@ -23,6 +23,7 @@ import { MemoryRateLimiter } from '../responder/rate-limiter';
 import type { ResponseConfig } from '../responder/response-config-schema';
 import { respondToIncident, type ResponderDependencies } from '../responder/responder-service';
 import { MemoryStore } from '../state/memory-store';
+import { playRealtimePath, type RealtimeReport } from './realtime-feed';
 
 export interface LocalPipelineOptions {
   /** A folder laid out like sample-data/: cloudtrail/, inventory/, exceptions.json. */
@@ -34,6 +35,11 @@ export interface LocalPipelineOptions {
   /** The account the stack runs in: the detector publishes from it. */
   readonly centralAccountId: string;
   readonly now: () => Date;
+  /**
+   * Play the real-time path over the sample's first minutes before the files (realtime-feed.ts), so
+   * that its findings arrive first and the files are seen to add none of its calls twice.
+   */
+  readonly realtimeMinutes?: number;
 }
 
 export interface Email {
@@ -49,6 +55,8 @@ export interface PipelineEvent {
 }
 
 export interface LocalPipelineReport {
+  /** What the real-time path found before the files arrived (when it was played). */
+  readonly realtime?: RealtimeReport;
   readonly detection: DetectionReport;
   readonly busEvents: readonly PipelineEvent[];
   readonly emails: readonly Email[];
@@ -80,16 +88,33 @@ export async function runLocalPipeline(options: LocalPipelineOptions): Promise<L
     JSON.parse(await readFile(join(options.sampleDir, 'exceptions.json'), 'utf8')) as unknown,
     'exceptions.json',
   );
+  // One store for both paths, as the Lambda's two queues share one table.
+  const store = new MemoryStore();
+  const clock = () => options.now().getTime();
+  const s3 = () => new S3Client({});
+  const realtime =
+    options.realtimeMinutes === undefined
+      ? undefined
+      : await playRealtimePath({
+          cloudtrailDir: join(options.sampleDir, 'cloudtrail'),
+          minutes: options.realtimeMinutes,
+          store,
+          networks: inventory,
+          exceptions: new ExceptionList(exceptions),
+          trustedAccounts: inventory.ownerAccounts,
+          clock,
+          s3,
+        });
   const detection = await runDetection({
     paths: [join(options.sampleDir, 'cloudtrail')],
-    store: new MemoryStore(),
+    store,
     networks: inventory,
     exceptions: new ExceptionList(exceptions),
     trustedAccounts: inventory.ownerAccounts,
     trustRecipientAccounts: true,
     reorderWindowMs: 3_600_000,
-    clock: () => options.now().getTime(),
-    s3: () => new S3Client({}),
+    clock,
+    s3,
   });
 
   const auditDir = await mkdtemp(join(tmpdir(), 'credtrail-demo-'));
@@ -163,7 +188,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions): Promise<L
   } finally {
     await rm(auditDir, { recursive: true, force: true });
   }
-  return { detection, busEvents, emails, plans, refused };
+  return { ...(realtime === undefined ? {} : { realtime }), detection, busEvents, emails, plans, refused };
 }
 
 function findingEvent(finding: FindingDetail, account: string): BusEvent {

@@ -96,11 +96,14 @@ export class DetectorService {
     const found: StoredFinding[] = [];
     if (forwarded !== null) {
       // The real-time path: one call, seconds old. The same engine and state as the files; its source
-      // is the call itself, and the engine counts an eventID once whichever path brings it first.
+      // is the call itself, and the store counts a call once in a finding whichever path claims it first
+      // (lib/state/event-sightings.ts). The IMDSv1 finding is left to the files (see ProcessOptions).
       const uri = `eventbridge:${forwarded.eventId}`;
       const events = this.credentialEvents(uri, [forwarded.record]);
       this.deps.directory.noteCalls(events);
-      const result = await this.deps.ledger.withSource(uri, () => this.deps.detector.process(events));
+      const result = await this.deps.ledger.withSource(uri, () =>
+        this.deps.detector.process(events, { imdsv1Findings: false }),
+      );
       addBatchStats(this.counts, result.stats);
       found.push(...result.findings);
       await this.deps.taint?.follow(result.findings, [forwarded.record]);

@@ -66,6 +66,15 @@ export function addBatchStats(total: BatchStats, batch: BatchStats): void {
   for (const key of Object.keys(batch) as (keyof BatchStats)[]) total[key] += batch[key];
 }
 
+export interface ProcessOptions {
+  /**
+   * Whether calls through IMDSv1 feed the instance's IMDSv1 finding (default true). The Lambda's
+   * real-time path says false: that LOW finding counts every ordinary call of a legacy instance, so it
+   * is left to the log files (the complete record) rather than claimed call by call on both paths.
+   */
+  readonly imdsv1Findings?: boolean;
+}
+
 export interface BatchResult {
   /** Findings created or updated by this batch, after merging with the store. */
   readonly findings: StoredFinding[];
@@ -134,7 +143,7 @@ export class Detector {
     this.verdicts.clear();
   }
 
-  async process(events: readonly CredentialEvent[]): Promise<BatchResult> {
+  async process(events: readonly CredentialEvent[], options: ProcessOptions = {}): Promise<BatchResult> {
     const now = this.options.clock();
     const stats = emptyBatchStats();
     await this.recordDeliveries(events, stats);
@@ -169,7 +178,11 @@ export class Detector {
 
       // The instance profile's role is what an SSRF bug hands over; the identity role (aws:ec2-instance)
       // rides the same IMDS but carries no customer permissions, so it alone is not worth a finding.
-      if (event.roleDelivery === '1.0' && event.credentialKind === 'instance-profile') {
+      if (
+        event.roleDelivery === '1.0' &&
+        event.credentialKind === 'instance-profile' &&
+        options.imdsv1Findings !== false
+      ) {
         this.observeImdsv1(aggregates, event, now, counting);
       }
     }

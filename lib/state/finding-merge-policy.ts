@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FindingDetail } from '../contracts/finding-event';
+import { FindingType, type FindingDetail } from '../contracts/finding-event';
 import { MAX_EVENT_NAMES, MAX_USER_AGENTS, type FindingObservation } from '../engine/detector-store';
 
 /**
@@ -39,6 +39,38 @@ export function sourcesOf(observation: FindingObservation, fileSource: string | 
   const sources = fileSource === undefined ? [] : [fileSource];
   if (observation.eventIds.length > 0) sources.push(eventSetIdOf(observation.eventIds));
   return sources;
+}
+
+/**
+ * Whether an observation's calls are claimed one by one (event-sightings.ts) before they are counted, so
+ * that a call brought by both paths (the real-time events and the log files), in any order and in any
+ * containers, counts once. Theft findings only: their calls are few and their count is what on-call
+ * reads. The IMDSv1 finding counts every call of a legacy instance, which would mean a write per
+ * ordinary call; the real-time path does not feed it (DetectorService), so the files count it alone.
+ */
+export function needsSightings(observation: FindingObservation): boolean {
+  return observation.detail.type !== FindingType.Imdsv1Delivery && observation.eventIds.length > 0;
+}
+
+/**
+ * Who claims an observation's calls: its file (or forwarded event) when the caller named one, so that a
+ * retry of that source anywhere may count them again (its replay check stops a second merge); else the
+ * fingerprint of its calls, as the CLI's batches repeat it when a hunt is run again.
+ */
+export function sightingOwnerOf(observation: FindingObservation, fileSource: string | undefined): string {
+  return fileSource ?? eventSetIdOf(observation.eventIds);
+}
+
+/**
+ * The observation counting only `eventIds` (the calls this source sighted first). Names, user agents and
+ * times stay: each belongs to a call of this finding whoever counted it, and they merge idempotently.
+ */
+export function countOnly(
+  observation: FindingObservation,
+  eventIds: ReadonlySet<string>,
+): FindingObservation {
+  const kept = [...new Set(observation.eventIds)].filter((eventId) => eventIds.has(eventId));
+  return { ...observation, eventIds: kept, eventCount: kept.length };
 }
 
 /**

@@ -3,12 +3,16 @@ import type { FindingDetail } from '../contracts/finding-event';
 import { BoundedMap } from '../engine/bounded-map';
 import { mergeFinding, type FindingObservation, type StoredFinding } from '../engine/detector-store';
 import type { BatchRequests } from './batch-requests';
+import { EventSightings } from './event-sightings';
 import {
   combineParts,
+  countOnly,
   freshParts,
   isMeaningfulUpdate,
   isReplay,
   mergeSources,
+  needsSightings,
+  sightingOwnerOf,
   sourcesOf,
   type PendingPart,
 } from './finding-merge-policy';
@@ -56,11 +60,16 @@ const WRITE_ATTEMPTS = 5;
  * (files, and fingerprints of the events counted: an SQS retry, the same records under another key or a
  * second hunt never count twice), and the outbox (a new finding enters it before it is stored and leaves
  * it once announced). The policy itself is pure, in finding-merge-policy.ts.
+ *
+ * Across sources, a theft finding's calls are claimed one by one (event-sightings.ts) before they are
+ * counted: a call that the real-time path and a log file both bring, in either order and in any two
+ * containers, is counted by whichever claimed it first, and only there.
  */
 export class DynamoFindingStore {
   private readonly findings = new BoundedMap<string, FindingItem>(CACHE_SIZE);
   private readonly pending = new Map<string, readonly PendingPart[]>();
   private readonly outbox: FindingOutbox;
+  private readonly sightings: EventSightings;
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly clock: () => number;
@@ -70,6 +79,7 @@ export class DynamoFindingStore {
     this.tableName = options.tableName;
     this.clock = options.clock;
     this.outbox = new FindingOutbox(options.documents, options.tableName, options.clock);
+    this.sightings = new EventSightings(options.documents, options.tableName, options.clock, options.batch);
   }
 
   async saveFindings(
@@ -79,11 +89,28 @@ export class DynamoFindingStore {
     const unknown = observations.map((o) => o.detail.findingId).filter((id) => !this.findings.has(id));
     if (unknown.length > 0) await this.loadFindings(unknown);
     const results: StoredFinding[] = [];
-    for (const observation of observations) {
+    for (const seen of observations) {
+      const observation = await this.firstSightings(seen, fileSource);
       const saved = await this.saveFinding(observation, sourcesOf(observation, fileSource));
       if (saved !== undefined) results.push(saved);
     }
     return results;
+  }
+
+  /** The observation counting only the calls no other source counted in its finding before. */
+  private async firstSightings(
+    observation: FindingObservation,
+    fileSource: string | undefined,
+  ): Promise<FindingObservation> {
+    if (!needsSightings(observation)) return observation;
+    const findingId = observation.detail.findingId;
+    const claimed = await this.sightings.claim(
+      findingId,
+      observation.eventIds,
+      sightingOwnerOf(observation, fileSource),
+      this.findings.has(findingId),
+    );
+    return countOnly(observation, claimed);
   }
 
   /** Records that a finding's alert went out, then takes it out of the outbox. */

@@ -17,6 +17,7 @@ import {
  * | finding            | `FINDING#<findingId>` | `FINDING`   | the finding detail, version, replay sources       |
  * | instance network   | `NETWORK#<i-…>`       | `NETWORK`   | EC2's description of the instance's network       |
  * | outbox entry       | `OUTBOX`              | `FINDING#…` | a stored finding not yet announced (the sweep's)  |
+ * | sighting           | `FINDING#<findingId>` | `EVENT#<eventID>` | which source counted this call in the finding |
  *
  * Delivery and first origins are two items so that deliveries can be written in batches
  * (BatchWriteItem only puts whole items) without ever overwriting a claimed first origin.
@@ -42,6 +43,8 @@ export const OUTBOX_PARTITION = 'OUTBOX';
 export const sessionKey = (accessKeyId: string) => `SESSION#${accessKeyId}`;
 export const findingKey = (findingId: string) => `FINDING#${findingId}`;
 export const networkKey = (instanceId: string) => `NETWORK#${instanceId}`;
+/** A sighting lives in its finding's partition: one call counted in one finding, by one source. */
+export const sightingSortKey = (eventId: string) => `EVENT#${eventId}`;
 
 const HOUR_SECONDS = 3600;
 

@@ -6,7 +6,8 @@
  *     on two mixes: the generated day as it is, and an instance-heavy day;
  *   - peak memory of the engine at 100k records and at the full size;
  *   - billed DynamoDB read and write units per 1,000 records, whole run, for one and four containers
- *     (scripts/bench-dynamodb.ts on dynalite);
+ *     (scripts/bench-dynamodb.ts on dynalite), and what the real-time path adds per 1,000 calls it
+ *     forwards (the same day with `--realtime`, against the files alone);
  *   - CLI start-up (`--help`, `detect` on one local file) against `node -e 0`;
  *   - each Lambda bundle's size and its cold `require` against `node -e 0`.
  * Figures go to bench-results/latest.json and bench-results/latest.md.
@@ -151,9 +152,38 @@ interface DynamoResult {
   steadyWriteUnitsPer1000: number;
   flushWriteUnits: number;
   exceptionsRefreshReadUnits: number;
+  /** With --realtime: the calls forwarded and the units their own handling billed. */
+  secondPath?: { forwarded: number; readUnits: number; writeUnits: number; requests: number };
 }
 
-function dynamoDb(containers: number): DynamoResult {
+/** What the second path adds: the run with it minus the files alone, per 1,000 forwarded calls. */
+interface SecondPathCost {
+  forwarded: number;
+  records: number;
+  readUnitsPer1000Forwarded: number;
+  writeUnitsPer1000Forwarded: number;
+  requestsPer1000Forwarded: number;
+  ownReadUnitsPer1000Forwarded: number;
+  ownWriteUnitsPer1000Forwarded: number;
+}
+
+function secondPathCost(files: DynamoResult, both: DynamoResult): SecondPathCost {
+  const forwarded = both.secondPath?.forwarded ?? 0;
+  const per1000 = (withBoth: number, alone: number) =>
+    Math.round(((withBoth - alone) * both.records * 1000) / Math.max(1, forwarded)) / 1000;
+  const own = (units: number) => Math.round((units * 1_000_000) / Math.max(1, forwarded)) / 1000;
+  return {
+    forwarded,
+    records: both.records,
+    readUnitsPer1000Forwarded: per1000(both.readUnitsPer1000, files.readUnitsPer1000),
+    writeUnitsPer1000Forwarded: per1000(both.writeUnitsPer1000, files.writeUnitsPer1000),
+    requestsPer1000Forwarded: per1000(both.requestsPer1000, files.requestsPer1000),
+    ownReadUnitsPer1000Forwarded: own(both.secondPath?.readUnits ?? 0),
+    ownWriteUnitsPer1000Forwarded: own(both.secondPath?.writeUnits ?? 0),
+  };
+}
+
+function dynamoDb(containers: number, realtime = false): DynamoResult {
   const hours = QUICK ? '4' : '24';
   const output = execFileSync(
     process.execPath,
@@ -165,6 +195,7 @@ function dynamoDb(containers: number): DynamoResult {
       String(containers),
       '--hours',
       hours,
+      ...(realtime ? ['--realtime'] : []),
     ],
     { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
@@ -176,7 +207,13 @@ function dynamoDb(containers: number): DynamoResult {
       requestsWholeRun: number;
     };
     billedUnits: { flushAtEnd: { writeUnits: number }; exceptionsRefreshReadUnits: number };
+    secondPath?: {
+      forwardedRecords: number;
+      billedUnits: { readUnits: number; writeUnits: number };
+      requests: number;
+    };
   };
+  const second = report.secondPath;
   const billed = report.billedPerThousandRecords;
   return {
     containers,
@@ -188,6 +225,16 @@ function dynamoDb(containers: number): DynamoResult {
     steadyWriteUnitsPer1000: billed.afterWarmup.writeUnits,
     flushWriteUnits: report.billedUnits.flushAtEnd.writeUnits,
     exceptionsRefreshReadUnits: report.billedUnits.exceptionsRefreshReadUnits,
+    ...(second === undefined
+      ? {}
+      : {
+          secondPath: {
+            forwarded: second.forwardedRecords,
+            readUnits: second.billedUnits.readUnits,
+            writeUnits: second.billedUnits.writeUnits,
+            requests: second.requests,
+          },
+        }),
   };
 }
 
@@ -275,6 +322,8 @@ async function main(): Promise<void> {
     const mixResults = await mixes(base, program);
     process.stderr.write('DynamoDB billed units, one and four containers\n');
     const dynamo = [dynamoDb(1), dynamoDb(4)];
+    process.stderr.write('DynamoDB billed units, the same day with the real-time path\n');
+    const realtime = secondPathCost(dynamo[0] as DynamoResult, dynamoDb(1, true));
     process.stderr.write('CLI start-up\n');
     const startup = cliStartup(base);
     process.stderr.write('Lambda bundles\n');
@@ -292,6 +341,7 @@ async function main(): Promise<void> {
       repeats: REPEATS,
       mixes: mixResults,
       dynamoDb: dynamo,
+      realtimeDynamoDb: realtime,
       cliStartup: startup,
       lambdas,
     };
@@ -309,6 +359,7 @@ async function main(): Promise<void> {
         (d) =>
           `| DynamoDB, ${d.containers} container${d.containers > 1 ? 's' : ''}, per 1,000 records (whole run, ${fmt(d.records)} records) | ${d.readUnitsPer1000} RCU, ${d.writeUnitsPer1000} WCU, ${d.requestsPer1000} requests (after warm-up: ${d.steadyReadUnitsPer1000} RCU, ${d.steadyWriteUnitsPer1000} WCU; end flush ${d.flushWriteUnits} WCU; exceptions refresh ${d.exceptionsRefreshReadUnits} RCU in all) |`,
       ),
+      `| DynamoDB, real-time path on top of the files, 1 container, per 1,000 forwarded calls (${fmt(realtime.forwarded)} of ${fmt(realtime.records)} records) | +${realtime.readUnitsPer1000Forwarded} RCU, +${realtime.writeUnitsPer1000Forwarded} WCU, +${realtime.requestsPer1000Forwarded} requests (its own handling: ${realtime.ownReadUnitsPer1000Forwarded} RCU, ${realtime.ownWriteUnitsPer1000Forwarded} WCU; the files then find sessions and findings written) |`,
       `| CLI \`--help\` ÷ \`node -e 0\` | ${times(startup.helpRatio)}: ${startup.helpMs} ms vs ${startup.nodeMs} ms |`,
       `| CLI \`detect\` one local file ÷ \`node -e 0\` | ${times(startup.detectRatio)}: ${startup.detectMs} ms |`,
       ...lambdas.map(

@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
-import type { FindingDetail } from '../../lib/contracts/finding-event';
+import { FindingType, type FindingDetail } from '../../lib/contracts/finding-event';
+import expected from '../../sample-data/expected-findings.json';
 import { asEventBridgeEvent } from '../support/cloudtrail-records';
 
 const SAMPLE = join(__dirname, '../../sample-data');
 const LOGS = join(SAMPLE, 'cloudtrail');
 
-async function detect(paths: string[]): Promise<{ findings: FindingDetail[]; exitCode?: number }> {
+async function detect(
+  paths: string[],
+  extra: string[] = [],
+): Promise<{ findings: FindingDetail[]; exitCode?: number }> {
   let stdout = '';
   let exitCode: number | undefined;
   const io: CliIo = {
@@ -32,6 +36,7 @@ async function detect(paths: string[]): Promise<{ findings: FindingDetail[]; exi
     '--output',
     'jsonl',
     '--no-progress',
+    ...extra,
   ]);
   const findings = stdout
     .split('\n')
@@ -85,5 +90,29 @@ describe('credtrail detect over EventBridge events, log files, or both', () => {
     expect(summary(fromEvents.findings)).toEqual(summary(fromFiles.findings));
     expect(summary(fromBoth.findings)).toEqual(summary(fromFiles.findings));
     expect([fromFiles.exitCode, fromEvents.exitCode, fromBoth.exitCode]).toEqual([1, 1, 1]);
+  });
+
+  it('counts a call once across two hunts that keep state, one over the events and one over the files', async () => {
+    // Prepare: the real-time path's archive first, then the log files, as a laptop would replay them.
+    const archive = writeEventBridgeArchive(dir);
+    const state = ['--state', `local:${join(dir, 'state')}`];
+
+    // Act
+    const fromEvents = await detect([archive], state);
+    const thenFiles = await detect([LOGS], state);
+
+    // Assess: the second hunt (batched differently) adds nothing to a theft; each at its planted count.
+    // (The IMDSv1 findings count every call of a legacy instance and are not claimed call by call.)
+    const thefts = (findings: FindingDetail[]) =>
+      findings.filter((f) => f.type !== FindingType.Imdsv1Delivery);
+    expect(summary(thefts(thenFiles.findings))).toEqual(summary(thefts(fromEvents.findings)));
+    expect(thefts(thenFiles.findings)).toHaveLength(expected.thefts.length);
+    const byKey = new Map(thenFiles.findings.map((f) => [`${f.accessKeyId} ${f.sourceIp}`, f.eventCount]));
+    for (const theft of expected.thefts) {
+      expect([theft.label, byKey.get(`${theft.accessKeyId} ${theft.sourceIp}`)]).toEqual([
+        theft.label,
+        theft.eventCount,
+      ]);
+    }
   });
 });

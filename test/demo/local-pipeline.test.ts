@@ -11,7 +11,7 @@ const SAMPLE = join(__dirname, '../../sample-data');
 const GUARDDUTY = join(SAMPLE, 'guardduty/instance-credential-exfiltration-outside-aws.json');
 const CENTRAL = '555555555555';
 
-function pipeline(guardDutyEvents: string[] = [GUARDDUTY]) {
+function pipeline(guardDutyEvents: string[] = [GUARDDUTY], realtimeMinutes?: number) {
   return runLocalPipeline({
     sampleDir: SAMPLE,
     guardDutyEvents,
@@ -19,6 +19,7 @@ function pipeline(guardDutyEvents: string[] = [GUARDDUTY]) {
     severityThreshold: DEFAULT_RESPONDER_SEVERITY_THRESHOLD,
     centralAccountId: CENTRAL,
     now: () => new Date('2025-03-14T12:00:00Z'),
+    ...(realtimeMinutes === undefined ? {} : { realtimeMinutes }),
   });
 }
 
@@ -60,6 +61,28 @@ describe('the local pipeline on the bundled sample', () => {
     expect(low.every((event) => event.targets.join() === 'notifier')).toBe(true);
   });
 
+  it('shows a theft arriving by the real-time path first, the files adding none of its calls twice', async () => {
+    const filesOnly = await pipeline([]);
+    const withRealtime = await pipeline([], 40);
+
+    const theft = expected.thefts.find((t) => t.label === 'outside-aws');
+    const arrivals = withRealtime.realtime?.arrivals ?? [];
+    expect(arrivals.map((a) => [a.detail.instanceId, a.detail.sourceIp])).toEqual([
+      [theft?.instanceId, theft?.sourceIp],
+    ]);
+    expect(arrivals[0]?.source).toMatch(/^eventbridge:[0-9a-f-]{36}$/);
+    expect(Date.parse(arrivals[0]?.callTime ?? '')).toBeLessThan(
+      Date.parse(arrivals[0]?.fileDelivered ?? ''),
+    );
+    // Every finding, the real-time one included, at the count the files alone give: nothing twice.
+    const counts = (findings: { findingId: string; eventCount: number }[]) =>
+      findings.map((f) => `${f.findingId} ${f.eventCount}`).sort();
+    expect(counts(withRealtime.detection.findings)).toEqual(counts(filesOnly.detection.findings));
+    const final = withRealtime.detection.findings.find((f) => f.findingId === arrivals[0]?.detail.findingId);
+    expect(final?.eventCount).toBe(theft?.eventCount);
+    expect(withRealtime.emails).toHaveLength(filesOnly.emails.length);
+  });
+
   it('is the command behind npm run demo, and reads well', async () => {
     let stdout = '';
     let exitCode: number | undefined;
@@ -79,5 +102,8 @@ describe('the local pipeline on the bundled sample', () => {
     );
     expect(stdout).toMatch(/Email 1 of \d+\nSubject: \[credtrail\] HIGH/);
     expect(stdout).toContain('WHAT CREDTRAIL DOES');
+    expect(stdout).toMatch(/0\. Real-time path over the sample's first 40 minutes/);
+    expect(stdout).toMatch(/HIGH {3}Instance credentials of .*\n {10}from eventbridge:/);
+    expect(stdout).toContain('added none: 4 in all, each call once');
   });
 });

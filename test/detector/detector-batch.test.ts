@@ -19,6 +19,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
@@ -274,6 +275,47 @@ describe('processDetectorBatch', () => {
     expect(details[0]).toMatchObject({ instanceId: 'i-0good', sourceIp: '198.51.100.7' });
     expect(details.every((detail) => detail.eventCount <= 2)).toBe(true);
   });
+
+  it.each([
+    ['real-time first', 'live', 'file'],
+    ['file first', 'file', 'live'],
+  ] as const)(
+    'counts a call once when the paths reach two containers (%s), and the second path announces nothing',
+    async (_, first, second) => {
+      // Prepare: two containers over one table, as Lambda concurrency makes them.
+      const forwarded = goodFile.Records.map((record) => JSON.stringify(asEventBridgeEvent(record)));
+      const containers = [runtime, createDetectorRuntime(runtimeEnv(), clientsFor(dynamo), runtimeOptions())];
+      const bodies = { live: forwarded, file: [s3Message('good.json.gz')] };
+
+      // Act
+      for (const [index, path] of [first, second].entries()) {
+        const container = containers[index];
+        if (container === undefined) throw new Error('no container');
+        const response = await processDetectorBatch(sqsEvent(bodies[path]), context, container, {
+          logger,
+          metrics: new Metrics({ namespace: 'test' }),
+        });
+        expect(response.batchItemFailures).toEqual([]);
+      }
+
+      // Assess: announced once (the real-time path then says when the count doubles), never above the
+      // truth, nothing more from the second path; the table holds the true count.
+      const announced = publishedEntries().map((entry) => [entry.DetailType, detailOf(entry).eventCount]);
+      expect(announced).toEqual(
+        first === 'live'
+          ? [
+              [FINDING_DETAIL_TYPE, 1],
+              [FINDING_UPDATE_DETAIL_TYPE, 2],
+            ]
+          : [[FINDING_DETAIL_TYPE, 2]],
+      );
+      const stored = await DynamoDBDocumentClient.from(dynamo.client).send(
+        new ScanCommand({ TableName: runtimeEnv().STATE_TABLE_NAME }),
+      );
+      const findings = (stored.Items ?? []).filter((item) => item['sk'] === 'FINDING');
+      expect(findings.map((item) => FindingDetailSchema.parse(item['detail']).eventCount)).toEqual([2]);
+    },
+  );
 
   it.each([
     ['raw', false],
