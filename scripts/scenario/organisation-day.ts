@@ -340,10 +340,10 @@ export interface TheftContext {
   readonly end: number;
   readonly hours: number;
   /** The `index`-th instance of an account in a region. */
-  victim(accountId: string, region: string, index: number): InstancePlan;
+  readonly victim: (accountId: string, region: string, index: number) => InstancePlan;
   /** The latest key index (at most `preferred`, not stolen yet) whose switch plus `offset` fits the window. */
-  fit(instance: InstancePlan, preferred: number, offset: number): number;
-  plant(
+  readonly fit: (instance: InstancePlan, preferred: number, offset: number) => number;
+  readonly plant: (
     label: string,
     story: string,
     severity: 'HIGH' | 'MEDIUM',
@@ -351,8 +351,8 @@ export interface TheftContext {
     k: number,
     origin: TheftOrigin,
     calls: readonly (readonly [number, ApiCall])[],
-  ): void;
-  bucketOf(instance: InstancePlan): string;
+  ) => void;
+  readonly bucketOf: (instance: InstancePlan) => string;
 }
 
 function planThefts(
