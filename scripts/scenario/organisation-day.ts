@@ -145,6 +145,8 @@ export interface OrganisationDay {
   readonly start: number;
   readonly end: number;
   readonly estate: Estate;
+  /** The landing-zone layouts, when the options ask for them. */
+  readonly landingZone?: LandingZone;
   readonly inventory: readonly InventoryExport[];
   readonly exceptions: readonly ScenarioException[];
   readonly manifest: ScenarioManifest;
@@ -213,6 +215,7 @@ export function generateOrganisationDay(input: OrganisationDayOptions = {}): Org
     start,
     end,
     estate,
+    ...(landingZone !== undefined ? { landingZone } : {}),
     inventory,
     exceptions:
       landingZone === undefined
