@@ -14,6 +14,7 @@ import { ExceptionsTable } from '../state/exceptions-table';
 import { RequestCounter } from '../state/request-counter';
 import { DetectorService } from './detector-service';
 import type { DetectorEnvironment } from './detector-environment';
+import { Ec2EndpointVpcs } from './ec2-endpoint-vpcs';
 import { Ec2NetworkDirectory } from './ec2-network-directory';
 import { ExceptionsRefresher } from './exceptions-refresher';
 import { FindingsLogWriter } from './findings-log-writer';
@@ -88,14 +89,24 @@ export function createDetectorRuntime(
   });
   const taintStore = new DynamoDbTaintStore({ client: clients.dynamodb, tableName: env.STATE_TABLE_NAME });
   const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock, sleep);
+  const gatewayFor = async (accountId: string, region: string) => {
+    const { Ec2NetworkGateway } = await import('./ec2-network-gateway');
+    return new Ec2NetworkGateway(
+      await clients.ec2(region, await credentials.forAccount(accountId, partitionOf(region))),
+    );
+  };
+  // Which VPC an endpoint a call names belongs to, for exceptions tied to a vpcId (the inventory's
+  // describe-vpc-endpoints offline).
+  const endpointVpcs = new Ec2EndpointVpcs({
+    gatewayFor,
+    trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
+    clock,
+    onError: (accountId, region, error) =>
+      options.logger.warn('endpoint VPC lookup failed', { accountId, region, error: String(error) }),
+  });
   const directory = new Ec2NetworkDirectory({
     cache: store,
-    gatewayFor: async (accountId, region) => {
-      const { Ec2NetworkGateway } = await import('./ec2-network-gateway');
-      return new Ec2NetworkGateway(
-        await clients.ec2(region, await credentials.forAccount(accountId, partitionOf(region))),
-      );
-    },
+    gatewayFor,
     fallbackRegions:
       listOf(env.INSTANCE_REGIONS).length > 0 ? listOf(env.INSTANCE_REGIONS) : [options.region],
     // The network account among them: central egress and endpoints on a shared Transit Gateway.
@@ -104,7 +115,7 @@ export function createDetectorRuntime(
   const detector = new Detector({
     store,
     networks: directory,
-    exceptions: new ExceptionList([]),
+    exceptions: new ExceptionList([], endpointVpcs),
     trustedAccounts: new Set(listOf(env.TRUSTED_ACCOUNTS)),
     // The trail's recipient accounts are the organisation's own (CloudTrail delivers a record to the
     // account that received the call), so their endpoints are affiliated, not foreign.
@@ -119,11 +130,13 @@ export function createDetectorRuntime(
     detector,
     ledger: store,
     directory,
+    endpointVpcs,
     exceptions: new ExceptionsRefresher(
       new ExceptionsTable(clients.dynamodb, env.EXCEPTIONS_TABLE_NAME),
       env.EXCEPTIONS_CACHE_SECONDS * 1000,
       clock,
       options.logger,
+      endpointVpcs,
     ),
     publisher: new FindingsPublisher({
       eventBridge: clients.eventBridge,

@@ -34,6 +34,8 @@ export interface DetectorServiceDependencies {
   readonly detector: Detector;
   readonly ledger: FindingLedger;
   readonly directory: { noteCalls(events: readonly CredentialEvent[]): void };
+  /** Looks up the VPC of the endpoints a batch went through, when an exception is tied to a VPC. */
+  readonly endpointVpcs?: { resolve(events: readonly CredentialEvent[]): Promise<void> };
   readonly exceptions: ExceptionsRefresher;
   readonly publisher: FindingsPublisher;
   readonly findingsLog: FindingsLogWriter;
@@ -85,13 +87,24 @@ export class DetectorService {
   // The event count each finding had when last put on the bus from this container.
   private readonly reported = new BoundedMap<string, number>(100_000);
 
+  private exceptionsNameVpcs = false;
+
   constructor(private readonly deps: DetectorServiceDependencies) {}
+
+  /** What the directory and the exceptions must know before the engine judges the batch. */
+  private async prepare(events: readonly CredentialEvent[]): Promise<void> {
+    this.deps.directory.noteCalls(events);
+    if (this.exceptionsNameVpcs) await this.deps.endpointVpcs?.resolve(events);
+  }
 
   async processMessage(body: string): Promise<void> {
     const forwarded = parseForwardedCall(body);
     const refs = forwarded === null ? parseQueueMessage(body) : [];
     const exceptions = await this.deps.exceptions.refresh();
-    if (exceptions !== undefined) this.deps.detector.setExceptions(exceptions);
+    if (exceptions !== undefined) {
+      this.deps.detector.setExceptions(exceptions);
+      this.exceptionsNameVpcs = exceptions.namesVpc;
+    }
 
     const found: StoredFinding[] = [];
     if (forwarded !== null) {
@@ -100,7 +113,7 @@ export class DetectorService {
       // (lib/state/event-sightings.ts). The IMDSv1 finding is left to the files (see ProcessOptions).
       const uri = `eventbridge:${forwarded.eventId}`;
       const events = this.credentialEvents(uri, [forwarded.record]);
-      this.deps.directory.noteCalls(events);
+      await this.prepare(events);
       const result = await this.deps.ledger.withSource(uri, () =>
         this.deps.detector.process(events, { imdsv1Findings: false }),
       );
@@ -117,7 +130,7 @@ export class DetectorService {
         continue;
       }
       const events = this.credentialEvents(object.uri, object.records);
-      this.deps.directory.noteCalls(events);
+      await this.prepare(events);
       const result = await this.deps.ledger.withSource(object.uri, () => this.deps.detector.process(events));
       addBatchStats(this.counts, result.stats);
       found.push(...result.findings);

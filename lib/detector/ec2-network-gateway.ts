@@ -7,6 +7,7 @@ import {
   paginateDescribeVpcEndpoints,
   type EC2Client,
   type Instance,
+  type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import {
   routeTargetOf,
@@ -74,16 +75,23 @@ export class Ec2NetworkGateway {
         { client: this.ec2 },
         { Filters: [{ Name: 'vpc-id', Values: ids }] },
       );
-      for await (const page of pages) {
-        for (const endpoint of page.VpcEndpoints ?? []) {
-          if (endpoint.VpcId === undefined || endpoint.VpcEndpointId === undefined) continue;
-          facts.push({
-            vpcEndpointId: endpoint.VpcEndpointId,
-            vpcId: endpoint.VpcId,
-            ...(endpoint.OwnerId ? { ownerId: endpoint.OwnerId } : {}),
-          });
-        }
-      }
+      for await (const page of pages) facts.push(...endpointFactsOf(page.VpcEndpoints ?? []));
+    }
+    return facts;
+  }
+
+  /**
+   * Endpoints by id, wherever their VPC: by filter rather than `VpcEndpointIds`, so one id this account
+   * does not own (a record names any endpoint it likes) does not fail the whole call.
+   */
+  async endpointsById(endpointIds: readonly string[]): Promise<EndpointFact[]> {
+    const facts: EndpointFact[] = [];
+    for (const ids of chunks(endpointIds, FILTER_VALUES)) {
+      const pages = paginateDescribeVpcEndpoints(
+        { client: this.ec2 },
+        { Filters: [{ Name: 'vpc-endpoint-id', Values: ids }] },
+      );
+      for await (const page of pages) facts.push(...endpointFactsOf(page.VpcEndpoints ?? []));
     }
     return facts;
   }
@@ -176,6 +184,20 @@ export class Ec2NetworkGateway {
     }
     return owners;
   }
+}
+
+function endpointFactsOf(endpoints: readonly VpcEndpoint[]): EndpointFact[] {
+  return endpoints.flatMap((endpoint) =>
+    endpoint.VpcId === undefined || endpoint.VpcEndpointId === undefined
+      ? []
+      : [
+          {
+            vpcEndpointId: endpoint.VpcEndpointId,
+            vpcId: endpoint.VpcId,
+            ...(endpoint.OwnerId ? { ownerId: endpoint.OwnerId } : {}),
+          },
+        ],
+  );
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ExceptionList, exceptionWarnings } from '../engine/credential-exception';
+import { ExceptionList, exceptionWarnings, type EndpointVpcs } from '../engine/credential-exception';
 import type { LoadedExceptions } from '../state/exceptions-table';
 
 /**
@@ -15,6 +15,8 @@ export class ExceptionsRefresher {
     private readonly ttlMs: number,
     private readonly clock: () => number,
     private readonly logger: Logger,
+    /** The endpoints' VPCs for entries tied to a `vpcId` (Ec2EndpointVpcs in the Lambda). */
+    private readonly endpointVpcs?: EndpointVpcs,
   ) {}
 
   async refresh(): Promise<ExceptionList | undefined> {
@@ -37,6 +39,6 @@ export class ExceptionsRefresher {
     this.fingerprint = fingerprint;
     for (const warning of exceptionWarnings(loaded.exceptions, 'exceptions table'))
       this.logger.warn('exception narrowed by the scoping rules', { warning });
-    return new ExceptionList(loaded.exceptions);
+    return new ExceptionList(loaded.exceptions, this.endpointVpcs);
   }
 }

@@ -133,8 +133,15 @@ export interface ExceptionSubject {
   readonly vpcId?: string;
 }
 
+/** The VPC of an endpoint by id: an inventory's map offline, EC2 through the read role live. */
+export interface EndpointVpcs {
+  get(endpointId: string): string | undefined;
+}
+
 export class ExceptionList {
   private readonly compiled;
+  /** Some entry ties a range to a VPC: only then is an endpoint's VPC worth looking up live. */
+  readonly namesVpc: boolean;
 
   /**
    * `endpointVpcs`: the VPC of every endpoint an inventory holds, so that a private CIDR tied to a
@@ -142,8 +149,9 @@ export class ExceptionList {
    */
   constructor(
     readonly entries: readonly CredentialException[],
-    private readonly endpointVpcs: ReadonlyMap<string, string> = new Map(),
+    private readonly endpointVpcs: EndpointVpcs = new Map<string, string>(),
   ) {
+    this.namesVpc = entries.some((entry) => entry.vpcId !== undefined);
     this.compiled = entries.map((entry) => ({
       entry,
       cidr: entry.cidr === undefined ? undefined : parseCidr(entry.cidr),

@@ -47,6 +47,7 @@ export class MemberStack extends Stack {
                 'ec2:DescribeInstances',
                 'ec2:DescribeNetworkInterfaces',
                 'ec2:DescribeNatGateways',
+                // A VPC's endpoints, and the VPC of an endpoint a call names (exceptions tied to a vpcId).
                 'ec2:DescribeVpcEndpoints',
                 // The network as routed: a subnet's default route, and the VPCs on its Transit Gateway.
                 'ec2:DescribeRouteTables',

@@ -8,11 +8,20 @@ import {
   type ApiCall,
   type CloudTrailRecord,
 } from './cloudtrail-records';
+import {
+  addLandingZone,
+  describeLandingZoneTraps,
+  landingZoneExports,
+  type LandingZone,
+} from './landing-zone';
+import { planLandingZoneThefts, scopedExceptions } from './landing-zone-thefts';
+import { namedSessionEvents, type ExpectedNamedSession } from './named-sessions';
 import { noiseRecords } from './noise-records';
 import {
   ORGANISATION_ACCOUNTS,
   buildEstate,
   inventoryExports,
+  mergeExports,
   organisationAccounts,
   type Estate,
   type InstancePlan,
@@ -41,6 +50,12 @@ export interface OrganisationDayOptions {
   readonly noiseRatio?: number;
   /** Share of records CloudTrail delivers in the next file. */
   readonly lateDeliveryRate?: number;
+  /**
+   * The landing-zone layouts (landing-zone.ts): central egress and endpoints over a Transit Gateway of
+   * an exported network account, a NAT instance, an appliance, an instance missing from the inventory,
+   * scoped exceptions over overlapping ranges and sessions merely named `i-…`, with their thefts.
+   */
+  readonly landingZone?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<OrganisationDayOptions, 'accounts'>> & {
@@ -59,6 +74,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   callsPerInstanceHour: 30,
   noiseRatio: 2,
   lateDeliveryRate: 0.01,
+  landingZone: true,
 };
 
 /** One stolen-credential story: exactly one (access key, origin) pair, so exactly one finding. */
@@ -96,10 +112,18 @@ export interface ScenarioManifest {
   readonly imdsv1Instances: readonly ExpectedImdsv1[];
   /** The benign situations in the data that must not raise a finding. */
   readonly traps: readonly string[];
+  /** Sessions merely named `i-…` used from elsewhere: one LOW SessionNamedLikeInstance finding each. */
+  readonly namedSessions?: readonly ExpectedNamedSession[];
+  /** The network account of the landing-zone layouts: exported with the inventory, it owns no victim. */
+  readonly networkAccountId?: string;
 }
 
+/** An entry of exceptions.json; several matchers are ANDed (lib/engine/credential-exception.ts). */
 export interface ScenarioException {
   readonly cidr: string;
+  readonly accountId?: string;
+  readonly roleName?: string;
+  readonly vpcId?: string;
   readonly reason: string;
 }
 
@@ -121,6 +145,8 @@ export interface OrganisationDay {
   readonly start: number;
   readonly end: number;
   readonly estate: Estate;
+  /** The landing-zone layouts, when the options ask for them. */
+  readonly landingZone?: LandingZone;
   readonly inventory: readonly InventoryExport[];
   readonly exceptions: readonly ScenarioException[];
   readonly manifest: ScenarioManifest;
@@ -153,10 +179,19 @@ export function generateOrganisationDay(input: OrganisationDayOptions = {}): Org
   const start = Date.parse(`${options.date}T00:00:00Z`) + options.startHour * HOUR;
   if (Number.isNaN(start)) throw new ScenarioOptionsError(`date "${options.date}" is not YYYY-MM-DD`);
   const end = start + options.hours * HOUR;
-  const estate = buildEstate(options);
+  const base = buildEstate(options);
+  const zone = options.landingZone ? addLandingZone(base, options.seed) : undefined;
+  const landingZone = zone?.landingZone;
+  const estate = zone?.estate ?? base;
   const keys = new KeySchedule(options.seed, start, end);
-  const thefts = planThefts(estate, keys, start, end);
-  const inventory = inventoryExports(estate, isoSeconds(start - 40 * 24 * HOUR).replace('Z', '+00:00'));
+  const thefts = planThefts(estate, keys, start, end, landingZone);
+  const named =
+    landingZone === undefined ? undefined : namedSessionEvents(options.seed, landingZone, start, end);
+  const launchTime = isoSeconds(start - 40 * 24 * HOUR).replace('Z', '+00:00');
+  const inventory = mergeExports([
+    ...inventoryExports(estate, launchTime),
+    ...(landingZone === undefined ? [] : landingZoneExports(landingZone, launchTime)),
+  ]);
   const manifest: ScenarioManifest = {
     seed: options.seed,
     start: isoSeconds(start),
@@ -167,17 +202,27 @@ export function generateOrganisationDay(input: OrganisationDayOptions = {}): Org
     imdsv1Instances: estate.instances
       .filter((instance) => instance.roleDelivery === '1.0')
       .map(({ accountId, region, instanceId }) => ({ accountId, region, instanceId })),
-    traps: describeTraps(estate),
+    traps: [
+      ...describeTraps(estate),
+      ...(landingZone === undefined ? [] : describeLandingZoneTraps(landingZone)),
+    ],
+    ...(named !== undefined ? { namedSessions: named.expected } : {}),
+    ...(landingZone !== undefined ? { networkAccountId: landingZone.network.accountId } : {}),
   };
+  const events = [...thefts.flatMap((theft) => theft.events), ...(named?.events ?? [])];
   return {
     options,
     start,
     end,
     estate,
+    ...(landingZone !== undefined ? { landingZone } : {}),
     inventory,
-    exceptions: [{ cidr: EKS_POD_CIDR, reason: 'EKS pods proxy node metadata' }],
+    exceptions:
+      landingZone === undefined
+        ? [{ cidr: EKS_POD_CIDR, reason: 'EKS pods proxy node metadata' }]
+        : scopedExceptions(estate, EKS_POD_CIDR),
     manifest,
-    files: () => generateFiles(options, estate, keys, thefts, start, end),
+    files: () => generateFiles(options, estate, keys, events, start, end),
   };
 }
 
@@ -205,7 +250,7 @@ function resolveOptions(input: OrganisationDayOptions): ResolvedOptions {
  * Which key an instance uses when. EC2 delivers a fresh key about hourly (at a fixed offset per
  * instance); the SDK switches to it a few minutes later; the old key stays valid for hours.
  */
-class KeySchedule {
+export class KeySchedule {
   private readonly profileKeys = new Map<string, string>();
   private readonly identityKeys = new Map<string, string>();
   private readonly lagOverrides = new Map<string, number>();
@@ -262,18 +307,64 @@ class KeySchedule {
 }
 
 /** A record routed to the log file of one account and region. */
-interface Routed {
+export interface Routed {
   readonly accountId: string;
   readonly region: string;
   readonly record: CloudTrailRecord;
 }
 
-interface TheftPlan {
-  readonly manifest: PlantedTheft;
-  readonly events: readonly { readonly time: number; readonly build: (random: RandomSource) => Routed }[];
+/** One call of the scenario outside an instance's own hourly traffic: a theft's, a named session's. */
+export interface ScenarioEvent {
+  readonly time: number;
+  readonly build: (random: RandomSource) => Routed;
 }
 
-function planThefts(estate: Estate, keys: KeySchedule, start: number, end: number): TheftPlan[] {
+interface TheftPlan {
+  readonly manifest: PlantedTheft;
+  readonly events: readonly ScenarioEvent[];
+}
+
+/** Where a stolen key is used from: an address, and the VPC endpoint it went through, if any. */
+export interface TheftOrigin {
+  readonly sourceIp: string;
+  readonly region: string;
+  readonly endpoint?: { readonly id: string; readonly accountId: string };
+  readonly userAgent: string;
+}
+
+/**
+ * What a module planting thefts is given (landing-zone-thefts.ts; more kinds plug in the same way):
+ * the estate, the key schedule and `plant`, which makes one (key, origin) pair, hence one finding.
+ */
+export interface TheftContext {
+  readonly estate: Estate;
+  readonly keys: KeySchedule;
+  readonly start: number;
+  readonly end: number;
+  readonly hours: number;
+  /** The `index`-th instance of an account in a region. */
+  readonly victim: (accountId: string, region: string, index: number) => InstancePlan;
+  /** The latest key index (at most `preferred`, not stolen yet) whose switch plus `offset` fits the window. */
+  readonly fit: (instance: InstancePlan, preferred: number, offset: number) => number;
+  readonly plant: (
+    label: string,
+    story: string,
+    severity: 'HIGH' | 'MEDIUM',
+    instance: InstancePlan,
+    k: number,
+    origin: TheftOrigin,
+    calls: readonly (readonly [number, ApiCall])[],
+  ) => void;
+  readonly bucketOf: (instance: InstancePlan) => string;
+}
+
+function planThefts(
+  estate: Estate,
+  keys: KeySchedule,
+  start: number,
+  end: number,
+  landingZone: LandingZone | undefined,
+): TheftPlan[] {
   const workloads = estate.accounts.filter((account) => !account.affiliated);
   const affiliated = estate.accounts.find((account) => account.affiliated);
   const [prod] = workloads;
@@ -288,9 +379,14 @@ function planThefts(estate: Estate, keys: KeySchedule, start: number, end: numbe
     return found;
   };
   // The latest key index (at most `preferred`) whose switch plus `offset` still ends inside the window.
+  const stolen = new Set<string>();
   const fit = (instance: InstancePlan, preferred: number, offset: number): number => {
     let k = preferred;
-    while (k > 0 && keys.switchTime(instance, k) + offset > end - 10 * MINUTE) k--;
+    while (
+      k > 0 &&
+      (keys.switchTime(instance, k) + offset > end - 10 * MINUTE || stolen.has(keys.profileKey(instance, k)))
+    )
+      k--;
     return k;
   };
 
@@ -301,15 +397,13 @@ function planThefts(estate: Estate, keys: KeySchedule, start: number, end: numbe
     severity: 'HIGH' | 'MEDIUM',
     instance: InstancePlan,
     k: number,
-    origin: {
-      sourceIp: string;
-      region: string;
-      endpoint?: { id: string; accountId: string };
-      userAgent: string;
-    },
+    origin: TheftOrigin,
     calls: readonly (readonly [number, ApiCall])[],
   ) => {
     const accessKeyId = keys.profileKey(instance, k);
+    if (stolen.has(accessKeyId))
+      throw new ScenarioOptionsError(`theft ${label} reuses a stolen key; use more hours`);
+    stolen.add(accessKeyId);
     const issuedAt = keys.delivery(instance, k);
     const firstTime = Math.min(...calls.map(([time]) => time));
     if (calls.some(([time]) => time >= end || time < start)) {
@@ -529,6 +623,8 @@ function planThefts(estate: Estate, keys: KeySchedule, start: number, end: numbe
       ],
     );
   }
+  const context: TheftContext = { estate, keys, start, end, hours, victim, fit, plant, bucketOf };
+  if (landingZone !== undefined) planLandingZoneThefts(context, landingZone);
   return plans;
 }
 
@@ -564,12 +660,12 @@ function* generateFiles(
   options: ResolvedOptions,
   estate: Estate,
   keys: KeySchedule,
-  thefts: readonly TheftPlan[],
+  events: readonly ScenarioEvent[],
   start: number,
   end: number,
 ): Generator<ScenarioFile> {
   const slots = Math.round((end - start) / SLOT);
-  const theftEvents = thefts.flatMap((theft) => theft.events).sort((a, b) => a.time - b.time);
+  const theftEvents = [...events].sort((a, b) => a.time - b.time);
   const carry = new Map<string, CloudTrailRecord[]>();
   const hourKeys = new Map<string, string[]>();
   const shared = estate.accounts.find((account) => account.affiliated);
@@ -613,9 +709,17 @@ function* generateFiles(
           routed.push({ accountId: account.accountId, region, record });
         }
       }
+      const sameTime = new Map<number, number>();
       for (const event of theftEvents) {
         if (event.time >= slotStart && event.time < slotEnd) {
-          const built = event.build(new RandomSource(options.seed, 'theft', event.time));
+          // Two calls in the same millisecond draw from two streams: one eventID each.
+          const nth = sameTime.get(event.time) ?? 0;
+          sameTime.set(event.time, nth + 1);
+          const random =
+            nth === 0
+              ? new RandomSource(options.seed, 'theft', event.time)
+              : new RandomSource(options.seed, 'theft', event.time, nth);
+          const built = event.build(random);
           if (built.accountId === account.accountId) routed.push(built);
         }
       }
@@ -684,6 +788,7 @@ function instanceSlot(
   const egressIp = (allowIpv6: boolean): string => {
     if (instance.publicIp !== undefined) return instance.publicIp;
     if (allowIpv6 && instance.ipv6Address !== undefined && random.chance(0.8)) return instance.ipv6Address;
+    if (instance.egressIps !== undefined) return random.pick(instance.egressIps);
     const nat = instance.vpc.natGateways[instance.zone] ?? instance.vpc.natGateways[0];
     return random.pick(nat?.publicIps ?? ['0.0.0.0']);
   };
@@ -747,13 +852,20 @@ function instanceSlot(
             [8, 'service'],
           ],
     );
+    // A centralised endpoint (landing-zone.ts) belongs to the network account, not the VPC's.
     const endpointCall = (sourceIp: string, endpointId: string, api: ApiCall) =>
       own(
         instance.region,
         apiCallRecord(random, api, {
           ...base,
           sourceIp,
-          vpcEndpoint: { id: endpointId, accountId: instance.vpc.accountId },
+          vpcEndpoint: {
+            id: endpointId,
+            accountId:
+              endpointId === instance.vpc.stsEndpointId
+                ? (instance.vpc.stsEndpointAccountId ?? instance.vpc.accountId)
+                : instance.vpc.accountId,
+          },
         }),
       );
     switch (route) {

@@ -55,6 +55,11 @@ export interface VpcPlan {
   readonly natGateways: readonly NatGatewayPlan[];
   readonly s3EndpointId: string;
   readonly stsEndpointId: string;
+  /**
+   * The owner of the STS endpoint the VPC's instances use, when it is not the VPC's own: a centralised
+   * interface endpoint in the network account, reached over a Transit Gateway (landing-zone.ts).
+   */
+  readonly stsEndpointAccountId?: string;
   readonly routeTableId: string;
 }
 
@@ -79,6 +84,13 @@ export interface InstancePlan {
   /** When, within each hour, EC2 refreshes this instance's credentials (ms). */
   readonly refreshOffsetMs: number;
   readonly app: string;
+  /**
+   * The public addresses its subnet's default route leads to when that is not a NAT gateway of its own
+   * VPC: the network account's NAT gateways over a Transit Gateway, a NAT instance, an appliance.
+   */
+  readonly egressIps?: readonly string[];
+  /** False for an instance launched after the inventory was taken: its export does not list it. */
+  readonly inInventory?: boolean;
 }
 
 export interface Estate {
@@ -288,14 +300,47 @@ export function firstWorkloadIndex(accounts: readonly OrgAccount[]): number {
 export interface InventoryExport {
   readonly accountId: string;
   readonly region: string;
-  readonly command: 'describe-instances' | 'describe-nat-gateways' | 'describe-vpc-endpoints';
+  readonly command:
+    | 'describe-instances'
+    | 'describe-nat-gateways'
+    | 'describe-vpc-endpoints'
+    | 'describe-route-tables'
+    | 'describe-transit-gateway-attachments';
   readonly document: Record<string, unknown>;
+}
+
+// The list each command's document holds: exports of one account, region and command are one file.
+const LIST_OF: Readonly<Record<InventoryExport['command'], string>> = {
+  'describe-instances': 'Reservations',
+  'describe-nat-gateways': 'NatGateways',
+  'describe-vpc-endpoints': 'VpcEndpoints',
+  'describe-route-tables': 'RouteTables',
+  'describe-transit-gateway-attachments': 'TransitGatewayAttachments',
+};
+
+/** Joins exports of the same account, region and command into one document, as one CLI call prints. */
+export function mergeExports(exports: readonly InventoryExport[]): InventoryExport[] {
+  const merged = new Map<string, InventoryExport>();
+  for (const entry of exports) {
+    const id = `${entry.accountId}|${entry.region}|${entry.command}`;
+    const known = merged.get(id);
+    const list = LIST_OF[entry.command];
+    if (known === undefined) {
+      merged.set(id, entry);
+      continue;
+    }
+    const items = (document: Record<string, unknown>) => (document[list] as unknown[] | undefined) ?? [];
+    merged.set(id, { ...known, document: { [list]: [...items(known.document), ...items(entry.document)] } });
+  }
+  return [...merged.values()];
 }
 
 export function inventoryExports(estate: Estate, launchTime: string): InventoryExport[] {
   const exports: InventoryExport[] = [];
   for (const vpc of estate.vpcs) {
-    const instances = estate.instances.filter((instance) => instance.vpc === vpc);
+    const instances = estate.instances.filter(
+      (instance) => instance.vpc === vpc && instance.inInventory !== false,
+    );
     const random = new RandomSource(vpc.vpcId, 'inventory');
     exports.push({
       accountId: vpc.accountId,
@@ -360,35 +405,41 @@ export function inventoryExports(estate: Estate, launchTime: string): InventoryE
             Tags: [],
             OwnerId: vpc.accountId,
           },
-          {
-            VpcEndpointId: vpc.stsEndpointId,
-            VpcEndpointType: 'Interface',
-            VpcId: vpc.vpcId,
-            ServiceName: `com.amazonaws.${vpc.region}.sts`,
-            State: 'available',
-            RouteTableIds: [],
-            SubnetIds: [...vpc.privateSubnets],
-            Groups: [{ GroupId: `sg-0${random.hex(16)}`, GroupName: 'vpc-endpoints' }],
-            IpAddressType: 'ipv4',
-            DnsOptions: { DnsRecordIpType: 'ipv4' },
-            PrivateDnsEnabled: true,
-            RequesterManaged: false,
-            NetworkInterfaceIds: [`eni-0${random.hex(16)}`, `eni-0${random.hex(16)}`],
-            DnsEntries: [
-              {
-                DnsName: `${vpc.stsEndpointId}-${random.chars(8, 'abcdefghijklmnopqrstuvwxyz0123456789')}.sts.${vpc.region}.vpce.amazonaws.com`,
-                HostedZoneId: 'Z7HUB22UULQXV',
-              },
-            ],
-            CreationTimestamp: launchTime,
-            Tags: [],
-            OwnerId: vpc.accountId,
-          },
+          ...(vpc.stsEndpointAccountId !== undefined && vpc.stsEndpointAccountId !== vpc.accountId
+            ? []
+            : [stsEndpointExport(vpc, launchTime, random)]),
         ],
       },
     });
   }
-  return exports;
+  return mergeExports(exports);
+}
+
+function stsEndpointExport(vpc: VpcPlan, launchTime: string, random: RandomSource): Record<string, unknown> {
+  return {
+    VpcEndpointId: vpc.stsEndpointId,
+    VpcEndpointType: 'Interface',
+    VpcId: vpc.vpcId,
+    ServiceName: `com.amazonaws.${vpc.region}.sts`,
+    State: 'available',
+    RouteTableIds: [],
+    SubnetIds: [...vpc.privateSubnets],
+    Groups: [{ GroupId: `sg-0${random.hex(16)}`, GroupName: 'vpc-endpoints' }],
+    IpAddressType: 'ipv4',
+    DnsOptions: { DnsRecordIpType: 'ipv4' },
+    PrivateDnsEnabled: true,
+    RequesterManaged: false,
+    NetworkInterfaceIds: [`eni-0${random.hex(16)}`, `eni-0${random.hex(16)}`],
+    DnsEntries: [
+      {
+        DnsName: `${vpc.stsEndpointId}-${random.chars(8, 'abcdefghijklmnopqrstuvwxyz0123456789')}.sts.${vpc.region}.vpce.amazonaws.com`,
+        HostedZoneId: 'Z7HUB22UULQXV',
+      },
+    ],
+    CreationTimestamp: launchTime,
+    Tags: [],
+    OwnerId: vpc.accountId,
+  };
 }
 
 export function zoneName(region: string, zone: number): string {

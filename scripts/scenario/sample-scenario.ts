@@ -17,6 +17,8 @@ export const SAMPLE_OPTIONS: OrganisationDayOptions = {
   callsPerInstanceHour: 10,
   noiseRatio: 3,
   lateDeliveryRate: 0.01,
+  // The bundled sample keeps its seven thefts; the landing-zone layouts are in the generated days.
+  landingZone: false,
 };
 
 export const SAMPLE_COMMAND =

@@ -31,6 +31,7 @@ import {
 import { processDetectorBatch } from '../../lib/detector/detector-batch';
 import type { DetectorEnvironment } from '../../lib/detector/detector-environment';
 import { createDetectorRuntime, type DetectorRuntime } from '../../lib/detector/detector-runtime';
+import { ExceptionsTable } from '../../lib/state/exceptions-table';
 import { ensureTable, exceptionsTableDefinition, stateTableDefinition } from '../../lib/state/state-table';
 import { deliveryRecord, useRecord } from '../fixtures/detector/cloudtrail-records';
 import cloudTrailNotice from '../fixtures/detector/cloudtrail-sns-notice.json';
@@ -258,6 +259,54 @@ describe('processDetectorBatch', () => {
       kind: 'finding',
       findingId: detail.findingId,
     });
+  });
+
+  it('looks up the VPC of the endpoint a call went through when an exception is tied to a VPC', async () => {
+    // Prepare: a build VPC of the account, not the instance's, whose range an exception vouches for.
+    const file = {
+      Records: [
+        deliveryRecord({ eventId: 'd-9', accessKeyId: 'ASIABUILD', instanceId: 'i-0good' }),
+        useRecord({
+          eventId: 'b-1',
+          accessKeyId: 'ASIABUILD',
+          instanceId: 'i-0good',
+          sourceIp: '10.20.3.4',
+          vpcEndpointId: 'vpce-0build',
+          vpcEndpointAccountId: '111122223333',
+        }),
+      ],
+    };
+    serveObjects({ 'build.json.gz': gzipSync(JSON.stringify(file)) });
+    ec2Mock
+      .on(DescribeVpcEndpointsCommand, { Filters: [{ Name: 'vpc-endpoint-id', Values: ['vpce-0build'] }] })
+      .resolves({ VpcEndpoints: [{ VpcEndpointId: 'vpce-0build', VpcId: 'vpc-0build' }] });
+    const withoutException = await run([s3Message('build.json.gz')]);
+    const alarms = publishedEntries().length;
+    eventsMock.resetHistory();
+    tables++;
+    const env = runtimeEnv();
+    await ensureTable(dynamo.client, stateTableDefinition(env.STATE_TABLE_NAME));
+    await ensureTable(dynamo.client, exceptionsTableDefinition(env.EXCEPTIONS_TABLE_NAME));
+    await new ExceptionsTable(dynamo.client, env.EXCEPTIONS_TABLE_NAME).put('build-vpc', {
+      cidr: '10.20.0.0/16',
+      vpcId: 'vpc-0build',
+      reason: 'CI runners in the build VPC',
+    });
+    runtime = createDetectorRuntime(env, clientsFor(dynamo), runtimeOptions());
+
+    // Act
+    const response = await run([s3Message('build.json.gz')]);
+
+    // Assess
+    expect(withoutException.batchItemFailures).toEqual([]);
+    expect(alarms).toBe(1);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(publishedEntries()).toEqual([]);
+    expect(
+      ec2Mock
+        .commandCalls(DescribeVpcEndpointsCommand)
+        .some((call) => call.args[0].input.Filters?.[0]?.Name === 'vpc-endpoint-id'),
+    ).toBe(true);
   });
 
   it('judges calls forwarded by the real-time path, reads no file, and counts a call the file repeats once', async () => {

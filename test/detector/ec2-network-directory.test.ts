@@ -1,17 +1,7 @@
-import {
-  DescribeInstancesCommand,
-  DescribeNatGatewaysCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeRouteTablesCommand,
-  DescribeTransitGatewayAttachmentsCommand,
-  DescribeVpcEndpointsCommand,
-  EC2Client,
-  type Filter,
-} from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2NetworkDirectory } from '../../lib/detector/ec2-network-directory';
 import { Ec2NetworkGateway } from '../../lib/detector/ec2-network-gateway';
-import { ExceptionList } from '../../lib/engine/credential-exception';
+import { Ec2EndpointVpcs } from '../../lib/detector/ec2-endpoint-vpcs';
+import { ExceptionList, type CredentialException } from '../../lib/engine/credential-exception';
 import { NetworkMatcher, type InstanceNetwork } from '../../lib/engine/instance-network';
 import { originOf } from '../../lib/engine/origin';
 import { judgeOrigin } from '../../lib/engine/origin-verdict';
@@ -19,6 +9,7 @@ import type { InventoryDocuments } from '../../lib/inventory/ec2-inventory-schem
 import { InventoryDirectory } from '../../lib/inventory/inventory-directory';
 import type { CachedNetwork, NetworkCache } from '../../lib/state/dynamodb-store';
 import { use } from '../support/cloudtrail-records';
+import { ec2Answering } from '../support/ec2-inventory-mock';
 import {
   CENTRAL_NAT,
   combine,
@@ -26,7 +17,9 @@ import {
   NAT_INSTANCE_IP,
   NETWORK,
   NETWORK_EXPORTS,
+  OTHER,
   OTHER_EXPORTS,
+  PARTNER,
   SPOKE,
   SPOKE_EXPORTS,
   THIEF,
@@ -48,88 +41,6 @@ class MemoryCache implements NetworkCache {
   }
 }
 
-const valuesOf = (filters: Filter[] | undefined, name: string) =>
-  filters?.find((filter) => filter.Name === name)?.Values;
-
-/** One account's EC2, answering from that account's `aws ec2 describe-…` exports (same shapes as the SDK). */
-function ec2Answering(documents: InventoryDocuments, options: { routesDenied?: boolean } = {}): EC2Client {
-  const client = new EC2Client({ region: 'us-east-1' });
-  const mock = mockClient(client);
-  mock.on(DescribeInstancesCommand).callsFake((input: { Filters?: Filter[] }) => {
-    const ids = valuesOf(input.Filters, 'instance-id') ?? [];
-    return {
-      Reservations: documents.instances.flatMap((doc) =>
-        doc.Reservations.map((reservation) => ({
-          ...reservation,
-          Instances: reservation.Instances.filter((instance) => ids.includes(instance.InstanceId)),
-        })),
-      ),
-    };
-  });
-  mock.on(DescribeNatGatewaysCommand).callsFake((input: { Filter?: Filter[] }) => {
-    const vpcs = valuesOf(input.Filter, 'vpc-id') ?? [];
-    return {
-      NatGateways: documents.natGateways.flatMap((doc) =>
-        doc.NatGateways.filter((nat) => vpcs.includes(nat.VpcId ?? '')),
-      ),
-    };
-  });
-  mock.on(DescribeVpcEndpointsCommand).callsFake((input: { Filters?: Filter[] }) => {
-    const vpcs = valuesOf(input.Filters, 'vpc-id') ?? [];
-    return {
-      VpcEndpoints: documents.vpcEndpoints.flatMap((doc) =>
-        doc.VpcEndpoints.filter((e) => vpcs.includes(e.VpcId ?? '')),
-      ),
-    };
-  });
-  mock.on(DescribeRouteTablesCommand).callsFake((input: { Filters?: Filter[] }) => {
-    const vpcs = valuesOf(input.Filters, 'vpc-id') ?? [];
-    return {
-      RouteTables: (documents.routeTables ?? []).flatMap((doc) =>
-        doc.RouteTables.filter((t) => vpcs.includes(t.VpcId ?? '')),
-      ),
-    };
-  });
-  mock.on(DescribeTransitGatewayAttachmentsCommand).callsFake((input: { Filters?: Filter[] }) => {
-    const vpcs = valuesOf(input.Filters, 'resource-id');
-    const gateways = valuesOf(input.Filters, 'transit-gateway-id');
-    return {
-      TransitGatewayAttachments: (documents.transitGatewayAttachments ?? []).flatMap((doc) =>
-        doc.TransitGatewayAttachments.filter((a) =>
-          vpcs !== undefined
-            ? vpcs.includes(a.ResourceId ?? '')
-            : (gateways ?? []).includes(a.TransitGatewayId),
-        ),
-      ),
-    };
-  });
-  mock.on(DescribeNetworkInterfacesCommand).callsFake((input: { Filters?: Filter[] }) => {
-    const ids = valuesOf(input.Filters, 'network-interface-id') ?? [];
-    return {
-      NetworkInterfaces: documents.instances.flatMap((doc) =>
-        doc.Reservations.flatMap((reservation) =>
-          reservation.Instances.flatMap((instance) =>
-            (instance.NetworkInterfaces ?? [])
-              .filter((nic) => ids.includes(nic.NetworkInterfaceId ?? ''))
-              .map((nic) => ({
-                NetworkInterfaceId: nic.NetworkInterfaceId,
-                Attachment: { InstanceId: instance.InstanceId },
-              })),
-          ),
-        ),
-      ),
-    };
-  });
-  if (options.routesDenied === true) {
-    const denied = Object.assign(new Error('You are not authorized to perform this operation.'), {
-      name: 'UnauthorizedOperation',
-    });
-    mock.on(DescribeRouteTablesCommand).rejects(denied);
-    mock.on(DescribeTransitGatewayAttachmentsCommand).rejects(denied);
-  }
-  return client;
-}
-
 function liveDirectory(accounts: Record<string, InventoryDocuments>, asked: string[] = []) {
   const clients = new Map(
     Object.entries(accounts).map(([account, documents]) => [account, ec2Answering(documents)]),
@@ -147,7 +58,12 @@ function liveDirectory(accounts: Record<string, InventoryDocuments>, asked: stri
   });
 }
 
-function verdictOf(network: InstanceNetwork, sourceIp: string, endpoint?: { id: string; account: string }) {
+function verdictOf(
+  network: InstanceNetwork,
+  sourceIp: string,
+  endpoint?: { id: string; account: string },
+  exceptions = new ExceptionList([]),
+) {
   const credentialUse = use({
     instanceId: network.instanceId,
     sourceIp,
@@ -157,8 +73,8 @@ function verdictOf(network: InstanceNetwork, sourceIp: string, endpoint?: { id: 
     use: credentialUse,
     origin: originOf(credentialUse),
     network: new NetworkMatcher(network),
-    trustedAccounts: new Set([SPOKE, NETWORK]),
-    exceptions: new ExceptionList([]),
+    trustedAccounts: new Set([SPOKE, NETWORK, OTHER]),
+    exceptions,
     now: Date.parse('2026-11-26T12:00:00Z'),
   });
 }
@@ -220,5 +136,111 @@ describe('Ec2NetworkDirectory reads routes and Transit Gateway attachments live'
 
     expect(answer?.status).toBe('found');
     expect(answer?.status === 'found' ? answer.network.route : 'x').toBeUndefined();
+  });
+});
+
+describe('Ec2EndpointVpcs: which VPC an endpoint belongs to, live', () => {
+  // A private range tied to the affiliated account's VPC: it vouches for calls through that VPC's
+  // endpoint, which i-0spoke does not reach (no Transit Gateway there), so only the endpoint's VPC says so.
+  const exceptions: CredentialException[] = [
+    { cidr: '10.0.0.0/16', accountId: SPOKE, vpcId: 'vpc-0other', reason: 'shared build VPC' },
+  ];
+  const through = (id: string, account: string, sourceIp = '10.0.1.99') =>
+    use({ instanceId: 'i-0spoke', sourceIp, vpcEndpointId: id, vpcEndpointAccountId: account });
+
+  function endpointVpcs(asked: string[], failing = new Set<string>()) {
+    const clients: Record<string, InventoryDocuments> = {
+      [SPOKE]: SPOKE_EXPORTS,
+      [NETWORK]: NETWORK_EXPORTS,
+      [OTHER]: OTHER_EXPORTS,
+    };
+    return new Ec2EndpointVpcs({
+      gatewayFor: (accountId) => {
+        asked.push(accountId);
+        const documents = clients[accountId];
+        if (documents === undefined || failing.has(accountId))
+          return Promise.reject(new Error(`no member role in ${accountId}`));
+        return Promise.resolve(new Ec2NetworkGateway(ec2Answering(documents)));
+      },
+      trustedAccounts: new Set([NETWORK, OTHER]),
+      clock: () => Date.parse('2026-11-26T12:00:00Z'),
+    });
+  }
+
+  it('gives the same verdicts as the inventory’s describe-vpc-endpoints for exceptions tied to a VPC', async () => {
+    const inventory = InventoryDirectory.fromDocuments(
+      combine(SPOKE_EXPORTS, NETWORK_EXPORTS, OTHER_EXPORTS),
+    );
+    const offline = inventory.network('i-0spoke');
+    const live = endpointVpcs([]);
+    const calls = [
+      through('vpce-0othersts', OTHER),
+      through('vpce-0centralsts', NETWORK),
+      through('vpce-0centralsts', NETWORK, '10.0.1.10'),
+      through('vpce-0unknown', OTHER),
+    ];
+
+    await live.resolve(calls);
+
+    if (offline === undefined) throw new Error('i-0spoke not in the inventory');
+    for (const call of calls) {
+      const endpoint = { id: call.vpcEndpointId ?? '', account: call.vpcEndpointAccountId ?? '' };
+      expect({
+        endpoint: endpoint.id,
+        verdict: verdictOf(offline, call.sourceIp, endpoint, new ExceptionList(exceptions, live)),
+      }).toEqual({
+        endpoint: endpoint.id,
+        verdict: verdictOf(
+          offline,
+          call.sourceIp,
+          endpoint,
+          new ExceptionList(exceptions, inventory.endpointVpcs),
+        ),
+      });
+    }
+    expect(live.get('vpce-0othersts')).toBe('vpc-0other');
+    expect(live.get('vpce-0centralsts')).toBe('vpc-0endpoints');
+    expect(
+      verdictOf(
+        offline,
+        '10.0.1.99',
+        { id: 'vpce-0othersts', account: OTHER },
+        new ExceptionList(exceptions, live),
+      ).outcome,
+    ).toBe('suppressed');
+  });
+
+  it('without the lookup the exception would not hold: the theft stays visible rather than hidden', () => {
+    const offline = InventoryDirectory.fromDocuments(combine(SPOKE_EXPORTS, NETWORK_EXPORTS)).network(
+      'i-0spoke',
+    );
+    if (offline === undefined) throw new Error('i-0spoke not in the inventory');
+
+    const verdict = verdictOf(
+      offline,
+      '10.0.1.99',
+      { id: 'vpce-0othersts', account: OTHER },
+      new ExceptionList(exceptions, endpointVpcs([])),
+    );
+
+    expect(verdict).toMatchObject({ outcome: 'suspicious', severity: 'MEDIUM' });
+  });
+
+  it('asks only accounts with the read role, once per endpoint, and asks again after a failure', async () => {
+    const asked: string[] = [];
+    const failing = new Set([OTHER]);
+    const live = endpointVpcs(asked, failing);
+
+    await live.resolve([through('vpce-0partner', PARTNER), through('vpce-0othersts', OTHER)]);
+    failing.clear();
+    await live.resolve([through('vpce-0othersts', OTHER)]);
+    await live.resolve([through('vpce-0othersts', OTHER), through('vpce-0unknown', OTHER)]);
+    await live.resolve([through('vpce-0unknown', OTHER)]);
+
+    // PARTNER (untrusted, merely named by the record) never; OTHER again after its failure; an endpoint
+    // nobody has is remembered as unknown for a while.
+    expect(asked).toEqual([OTHER, OTHER, OTHER]);
+    expect(live.get('vpce-0othersts')).toBe('vpc-0other');
+    expect(live.get('vpce-0partner')).toBeUndefined();
   });
 });

@@ -135,7 +135,7 @@ describe('generateOrganisationDay', () => {
     expect(instanceRecords.length / records.length).toBeLessThan(0.5);
   });
 
-  it('lists one IMDSv1 instance at least, and plants seven thefts with distinct keys', () => {
+  it('lists one IMDSv1 instance at least, and plants the seven thefts and the layouts’ seven, with distinct keys', () => {
     // Assess
     expect(day.manifest.imdsv1Instances.length).toBeGreaterThanOrEqual(1);
     expect(day.manifest.thefts.map((theft) => theft.label)).toEqual([
@@ -146,12 +146,39 @@ describe('generateOrganisationDay', () => {
       'single-quiet-call',
       'old-key-reused',
       'affiliated-endpoint',
+      'central-egress-elsewhere',
+      'central-endpoint-other-host',
+      'nat-instance-other-vpc',
+      'appliance-elsewhere',
+      'unlisted-instance-attacker-first',
+      'pod-with-another-role',
+      'pod-range-affiliated-endpoint',
     ]);
-    expect(new Set(day.manifest.thefts.map((theft) => theft.accessKeyId)).size).toBe(7);
-    expect(day.exceptions).toEqual([{ cidr: '100.64.0.0/16', reason: 'EKS pods proxy node metadata' }]);
+    expect(new Set(day.manifest.thefts.map((theft) => theft.accessKeyId)).size).toBe(14);
+    const node = day.estate.instances.find((instance) => instance.kind === 'eks-node');
+    expect(day.exceptions).toEqual([
+      {
+        cidr: '100.64.0.0/16',
+        accountId: node?.accountId,
+        roleName: node?.role.name,
+        vpcId: node?.vpc.vpcId,
+        reason: expect.stringMatching(/EKS pods/),
+      },
+    ]);
   });
 
-  it('exports an inventory the loader reads, with every instance and both NAT addresses', () => {
+  it('without the landing-zone layouts, is the seven-theft day with the unscoped EKS exception', () => {
+    // Act
+    const plain = generateOrganisationDay({ ...SMALL, landingZone: false });
+
+    // Assess
+    expect(plain.manifest.thefts).toEqual(day.manifest.thefts.slice(0, 7));
+    expect(plain.estate.instances).toHaveLength(day.estate.instances.length - 7);
+    expect(plain.exceptions).toEqual([{ cidr: '100.64.0.0/16', reason: 'EKS pods proxy node metadata' }]);
+    expect(plain.manifest.namedSessions).toBeUndefined();
+  });
+
+  it('exports an inventory the loader reads, with every listed instance, both NAT addresses and the routes', () => {
     // Prepare
     const documents: InventoryDocuments = {
       instances: day.inventory
@@ -165,13 +192,26 @@ describe('generateOrganisationDay', () => {
         .map((entry) =>
           parseInventoryDocument('vpcEndpoints', JSON.stringify(entry.document), entry.command),
         ),
+      routeTables: day.inventory
+        .filter((entry) => entry.command === 'describe-route-tables')
+        .map((entry) => parseInventoryDocument('routeTables', JSON.stringify(entry.document), entry.command)),
+      transitGatewayAttachments: day.inventory
+        .filter((entry) => entry.command === 'describe-transit-gateway-attachments')
+        .map((entry) =>
+          parseInventoryDocument('transitGatewayAttachments', JSON.stringify(entry.document), entry.command),
+        ),
     };
 
     // Act
     const inventory = InventoryDirectory.fromDocuments(documents);
 
-    // Assess
-    expect(inventory.summary.instances).toBe(day.estate.instances.length);
+    // Assess: every instance but the one launched after the snapshot, and the NAT instance and firewall.
+    const unlisted = day.estate.instances.filter((instance) => instance.inInventory === false);
+    expect(unlisted).toHaveLength(1);
+    expect(inventory.summary.instances).toBe(day.estate.instances.length - 1 + 2);
+    expect(inventory.network(unlisted[0]?.instanceId ?? '')).toBeUndefined();
+    expect(inventory.summary.routeTables).toBeGreaterThan(0);
+    expect(inventory.summary.transitGatewayAttachments).toBe(4);
     const node = day.estate.instances.find((instance) => instance.kind === 'eks-node');
     expect(inventory.network(node?.instanceId ?? '')).toMatchObject({
       natGatewayIps: expect.arrayContaining([expect.any(String), expect.any(String), expect.any(String)]),
