@@ -147,23 +147,31 @@ export class Detector {
     const now = this.options.clock();
     const stats = emptyBatchStats();
     await this.recordDeliveries(events, stats);
-    await this.prefetch(events, now);
+    // The verdicts prefetch finds still valid, by event index: read from here, not from the cache again.
+    const warm = new Array<CachedVerdict | undefined>(events.length);
+    await this.prefetch(events, now, warm);
 
     const aggregates = new Map<string, Aggregate>();
     // Event IDs counted in this batch: they join `countedEventIds` only once the store has saved them,
     // so a failed save leaves them countable by the retry.
     const counting = new Set<string>();
-    for (const event of events) {
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index] as CredentialEvent;
       if (event.kind !== 'use') continue;
       stats.credentialUses++;
       if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
         this.trustedAccounts.add(event.recipientAccountId);
       }
-      const slot = originSlot(event);
-      let cached = this.verdicts.get(event.accessKeyId, slot);
-      if (cached === undefined || cached.validUntil <= now) {
-        cached = await this.judge(event, now);
-        this.verdicts.set(event.accessKeyId, slot, cached);
+      // The verdict prefetch found warm is used as is: one cache lookup per event. Only a pair that was
+      // cold then is looked up again (an earlier event of this batch may have judged it meanwhile).
+      let cached = warm[index];
+      if (cached === undefined) {
+        const slot = originSlot(event);
+        cached = this.verdicts.get(event.accessKeyId, slot);
+        if (cached === undefined || cached.validUntil <= now) {
+          cached = await this.judge(event, now);
+          this.verdicts.set(event.accessKeyId, slot, cached);
+        }
       }
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
@@ -222,13 +230,21 @@ export class Detector {
    * first origins) is read only for instances whose network is unknown, where first-seen decides. With
    * inventory or EC2 answering, a busy stream of known pairs reads no session at all.
    */
-  private async prefetch(events: readonly CredentialEvent[], now: number): Promise<void> {
+  private async prefetch(
+    events: readonly CredentialEvent[],
+    now: number,
+    warm: (CachedVerdict | undefined)[],
+  ): Promise<void> {
     const pending: CredentialUse[] = [];
     const instances = new Map<string, NetworkRequest>();
-    for (const event of events) {
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index] as CredentialEvent;
       if (event.kind !== 'use') continue;
       const cached = this.verdicts.get(event.accessKeyId, originSlot(event));
-      if (cached !== undefined && cached.validUntil > now) continue;
+      if (cached !== undefined && cached.validUntil > now) {
+        warm[index] = cached;
+        continue;
+      }
       pending.push(event);
       const network = this.networks.get(event.instanceId);
       if ((network === undefined || network.validUntil <= now) && !instances.has(event.instanceId)) {

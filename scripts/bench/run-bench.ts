@@ -16,13 +16,13 @@
  */
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { esbuildOptions } from '../../lib/infra/lambda-bundling';
 import { generateOrganisationDay, writeScenario, type OrganisationDayOptions } from '../scenario';
-import { LAMBDA_ENV, median, pairedWall, summary, type Summary } from './timing';
+import { cliStartup, lambdaStartup } from './startup';
+import { median, summary, type Summary } from './timing';
 
 const ROOT = resolve(__dirname, '../..');
 const { values } = parseArgs({
@@ -238,75 +238,6 @@ function dynamoDb(containers: number, realtime = false): DynamoResult {
   };
 }
 
-interface StartupResult {
-  nodeMs: number;
-  helpMs: number;
-  detectMs: number;
-  helpRatio: Summary;
-  detectRatio: Summary;
-}
-
-/** The CLI as `npm run build` makes it, started as a user starts it, against `node -e 0`. */
-function cliStartup(outDir: string): StartupResult {
-  const dist = join(outDir, 'dist');
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
-  const cli = join(dist, 'bin/credtrail.js');
-  const logDir = join(ROOT, 'sample-data/cloudtrail/AWSLogs/111111111111/CloudTrail/eu-west-1/2025/03/14');
-  const file = join(logDir, readdirSync(logDir).sort()[0] as string);
-  const env = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
-  const runs = pairedWall(
-    {
-      node: ['-e', '0'],
-      help: [cli, '--help'],
-      detect: [cli, 'detect', '--no-progress', file],
-    },
-    QUICK ? 5 : 9,
-    env,
-  );
-  const node = runs['node'] ?? [];
-  const help = runs['help'] ?? [];
-  const detect = runs['detect'] ?? [];
-  return {
-    nodeMs: Math.round(median(node)),
-    helpMs: Math.round(median(help)),
-    detectMs: Math.round(median(detect)),
-    helpRatio: summary(help.map((t, i) => t / (node[i] ?? NaN))),
-    detectRatio: summary(detect.map((t, i) => t / (node[i] ?? NaN))),
-  };
-}
-
-interface BundleResult {
-  name: string;
-  kib: number;
-  coldInitMs: Summary;
-}
-
-/** Each handler bundled exactly as the construct bundles it; cold init = require of it minus `node -e 0`. */
-async function bundles(outDir: string): Promise<BundleResult[]> {
-  const names = ['detector-handler', 'responder-handler', 'notifier-handler'];
-  const files = new Map<string, string>();
-  for (const name of names) {
-    const outfile = join(outDir, `${name}.js`);
-    await build(esbuildOptions(join(ROOT, 'handlers', `${name}.ts`), outfile));
-    files.set(name, outfile);
-  }
-  const commands: Record<string, string[]> = { node: ['-e', '0'] };
-  for (const [name, file] of files) commands[name] = ['-e', `require(${JSON.stringify(file)})`];
-  const runs = pairedWall(commands, QUICK ? 5 : 9, { ...process.env, ...LAMBDA_ENV });
-  return names.map((name) => ({
-    name,
-    kib: Math.round(statSync(files.get(name) as string).size / 1024),
-    coldInitMs: summary((runs[name] ?? []).map((t, i) => t - (runs['node']?.[i] ?? NaN))),
-  }));
-}
-
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (s: Summary) =>
   `${Math.round(s.median * 100)}% (min ${Math.round(s.min * 100)}%, max ${Math.round(s.max * 100)}%)`;
@@ -325,11 +256,12 @@ async function main(): Promise<void> {
     process.stderr.write('DynamoDB billed units, the same day with the real-time path\n');
     const realtime = secondPathCost(dynamo[0] as DynamoResult, dynamoDb(1, true));
     process.stderr.write('CLI start-up\n');
-    const startup = cliStartup(base);
+    const rounds = QUICK ? 5 : 9;
+    const startup = cliStartup(ROOT, base, rounds);
     process.stderr.write('Lambda bundles\n');
     const bundleDir = join(base, 'bundles');
     mkdirSync(bundleDir, { recursive: true });
-    const lambdas = await bundles(bundleDir);
+    const lambdas = await lambdaStartup(ROOT, bundleDir, rounds);
 
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
     const load = `load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`;
@@ -361,10 +293,13 @@ async function main(): Promise<void> {
       ),
       `| DynamoDB, real-time path on top of the files, 1 container, per 1,000 forwarded calls (${fmt(realtime.forwarded)} of ${fmt(realtime.records)} records) | +${realtime.readUnitsPer1000Forwarded} RCU, +${realtime.writeUnitsPer1000Forwarded} WCU, +${realtime.requestsPer1000Forwarded} requests (its own handling: ${realtime.ownReadUnitsPer1000Forwarded} RCU, ${realtime.ownWriteUnitsPer1000Forwarded} WCU; the files then find sessions and findings written) |`,
       `| CLI \`--help\` ÷ \`node -e 0\` | ${times(startup.helpRatio)}: ${startup.helpMs} ms vs ${startup.nodeMs} ms |`,
+      `| CLI \`investigate --help\` ÷ \`node -e 0\` | ${times(startup.investigateHelpRatio)}: ${startup.investigateHelpMs} ms |`,
       `| CLI \`detect\` one local file ÷ \`node -e 0\` | ${times(startup.detectRatio)}: ${startup.detectMs} ms |`,
-      ...lambdas.map(
-        (l) => `| ${l.name}: bundle, cold require beyond \`node -e 0\` | ${l.kib} KiB, ${ms(l.coldInitMs)} |`,
+      ...lambdas.bundles.map(
+        (l) =>
+          `| ${l.name}: bundle; cold \`require\` CPU time (wall time); process beyond \`node -e 0\` | ${l.kib} KiB; ${ms(l.requireCpuMs)} (wall ${ms(l.requireWallMs)}); ${ms(l.coldInitMs)} |`,
       ),
+      `| EC2 client (runtime's SDK, on first use): \`require\` CPU time (wall time) | ${ms(lambdas.ec2ClientFirstUse.requireCpuMs)} (wall ${ms(lambdas.ec2ClientFirstUse.requireWallMs)}) |`,
     ].join('\n');
     mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench-results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
