@@ -37,9 +37,10 @@ const IsoTime = z.iso.datetime({ offset: true });
 export const ExpectedNetworkSchema = z.object({
   /**
    * `inventory`: EC2's description of the instance; `first-seen`: the key's first origin;
-   * `endpoint-owner`: the VPC endpoint's owner alone decided; `none`: nothing was known.
+   * `endpoint-owner`: the VPC endpoint's owner alone decided; `learned`: what the instance's earlier
+   * keys showed in the trail (no inventory); `none`: nothing was known.
    */
-  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'none']),
+  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'learned', 'none']),
   vpcId: z.string().nullable(),
   subnetId: z.string().nullable(),
   privateIps: z.array(z.string()),

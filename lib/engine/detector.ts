@@ -21,6 +21,8 @@ import {
 } from './detector-store';
 import { AccountNetworkMatcher, NetworkMatcher } from './instance-network';
 import { hasInstanceCredentialProof } from './instance-proof';
+import { learnedExpectation } from './learned-network';
+import { LearnedNetworkTracker } from './learned-network-tracker';
 import { describeOrigin, originOf, pairKeyOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
@@ -122,10 +124,15 @@ export class Detector {
   private readonly verdicts = new PairCache<CachedVerdict>(CACHE_SIZE);
   private readonly countedEventIds = new BoundedMap<string, true>(SEEN_EVENT_IDS);
   private exceptions: ExceptionList;
+  /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
+  private readonly learned?: LearnedNetworkTracker;
 
   constructor(private readonly options: DetectorOptions) {
     this.trustedAccounts = new Set(options.trustedAccounts);
     this.exceptions = options.exceptions;
+    const learnedStore = options.store.learnedNetwork;
+    if (learnedStore !== undefined)
+      this.learned = new LearnedNetworkTracker(learnedStore, options.networkRefreshMs);
   }
 
   /** Swaps the exception list (the Lambda re-reads its table now and then); cached verdicts are dropped. */
@@ -179,6 +186,7 @@ export class Detector {
         ? []
         : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
     for (const eventId of counting) this.countedEventIds.set(eventId, true);
+    await this.learned?.flush();
     return { findings, stats };
   }
 
@@ -238,6 +246,11 @@ export class Detector {
       }
     }
     await this.readSessions(keys);
+    const unknown = pending.filter((use) => this.networks.get(use.instanceId)?.matcher === undefined);
+    await this.learned?.prefetch(
+      unknown.map((use) => ({ use, region: this.sessions.get(use.accessKeyId)?.region })),
+      now,
+    );
   }
 
   private async lookupNetworks(requests: readonly NetworkRequest[], now: number): Promise<void> {
@@ -300,14 +313,34 @@ export class Detector {
         exceptions: this.exceptions,
         now,
       };
-      const verdict = judgeOrigin({ ...input, ...baselineOf(session, kind) });
-      if (verdict.outcome !== 'needs-baseline') return verdict;
+      const learned = network.matcher === undefined ? this.learnedViewFor(use, session) : undefined;
+      const verdict = judgeOrigin({
+        ...input,
+        ...baselineOf(session, kind),
+        ...(learned ? { learned } : {}),
+      });
+      const firstAccepted =
+        verdict.outcome === 'needs-baseline' ||
+        (verdict.outcome === 'expected' &&
+          verdict.basis === 'learned' &&
+          session.baselines[kind] === undefined);
+      if (!firstAccepted) return verdict;
+      // The key's first origin of this kind (new, or one its instance's earlier keys used) is claimed.
       const winner = await this.options.store.claimBaseline(session, kind, origin);
       session = { ...session, baselines: { ...session.baselines, [kind]: winner } };
       this.sessions.set(use.accessKeyId, session);
-      return judgeOrigin({ ...input, baseline: winner });
+      return verdict.outcome === 'expected' ? verdict : judgeOrigin({ ...input, baseline: winner });
     };
     let verdict = await decide();
+    if (
+      verdict.outcome === 'suspicious' &&
+      verdict.basis !== 'inventory' &&
+      this.learnedViewFor(use, session) !== undefined &&
+      (await this.learned?.refresh(use, session.region, now)) === true
+    ) {
+      verdict = await decide();
+    }
+    this.noteLearning(use, origin, kind, session, verdict);
     const refreshAfter = this.options.networkRefreshMs;
     if (
       verdict.outcome === 'suspicious' &&
@@ -340,7 +373,12 @@ export class Detector {
     const proven = hasInstanceCredentialProof(use, session);
     const pairKey = pairKeyOf(use.accessKeyId, use.sourceIp, use.vpcEndpointId);
     const findingId = findingIdOf(proven ? pairKey : `named-like-instance|${pairKey}`);
-    const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
+    const learnedHistory =
+      verdict.basis === 'learned' ? this.learnedViewFor(use, session)?.history : undefined;
+    const expected = {
+      ...expectedNetwork(verdict.basis, network, session.baselines[kind]),
+      ...(learnedHistory !== undefined ? learnedExpectation(learnedHistory) : {}),
+    };
     const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
     const region = session.region ?? network.matcher?.network.region;
     const severity: Severity = proven ? verdict.severity : 'LOW';
@@ -376,6 +414,27 @@ export class Detector {
       reason,
     });
     return { verdict, validUntil, finding: { findingId, build } };
+  }
+
+  /** The learned network judges (and learns from) only keys EC2 is known to have delivered. */
+  private learnedViewFor(use: CredentialUse, session: SessionState) {
+    if (this.learned === undefined || !hasInstanceCredentialProof(use, session)) return undefined;
+    return this.learned.view(use, session.region);
+  }
+
+  private noteLearning(
+    use: CredentialUse,
+    origin: Origin,
+    kind: BaselineKind,
+    session: SessionState,
+    verdict: OriginVerdict,
+  ): void {
+    if (this.learned === undefined || this.networks.get(use.instanceId)?.matcher !== undefined) return;
+    if (!hasInstanceCredentialProof(use, session)) return;
+    if (verdict.outcome === 'expected' && verdict.basis !== 'inventory')
+      this.learned.learn(use, origin, kind);
+    else this.learned.active(use);
+    this.learned.sight(use, origin, session);
   }
 
   private sessionFor(use: CredentialUse): SessionState {
@@ -556,7 +615,7 @@ const EMPTY_EXPECTED: ExpectedNetwork = {
 };
 
 function expectedNetwork(
-  basis: 'inventory' | 'first-seen' | 'endpoint-owner',
+  basis: 'inventory' | 'first-seen' | 'endpoint-owner' | 'learned',
   entry: Pick<NetworkEntry, 'matcher' | 'note'>,
   baseline: Origin | undefined,
 ): ExpectedNetwork {

@@ -8,11 +8,13 @@ import {
   type StoredFinding,
 } from '../engine/detector-store';
 import type { Origin } from '../engine/origin';
+import { MemoryLearnedNetworkStore } from './learned-network-memory';
 
 /** The CLI's store: a Map per kind of item. Grows with sessions, origins and findings, not events. */
 export class MemoryStore implements DetectorStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly findings = new Map<string, FindingDetail>();
+  readonly learnedNetwork = new MemoryLearnedNetworkStore();
 
   getSessions(accessKeyIds: readonly string[]): Promise<Map<string, SessionState>> {
     const found = new Map<string, SessionState>();
