@@ -74,7 +74,7 @@ export class MemoryLearnedNetworkStore implements LearnedNetworkStore {
     for (const sighting of sightings) {
       const scope = egressScope(sighting.accountId, sighting.region);
       let addresses = this.egress.get(scope);
-      if (addresses === undefined) this.egress.set(scope, (addresses = new Map()));
+      if (addresses === undefined) this.egress.set(scope, (addresses = new Map<string, EgressAddress>()));
       const known = addresses.get(sighting.address);
       if (known === undefined && addresses.size >= MAX_EGRESS_ADDRESSES) continue;
       const sightings = new Set(known?.sightings);
