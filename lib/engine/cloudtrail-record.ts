@@ -31,6 +31,8 @@ const USE_RULES = rules({
   'userIdentity.invokedBy': 'optional',
   'userIdentity.sessionContext': 'optional-object',
   'userIdentity.sessionContext.ec2RoleDelivery': 'optional',
+  'userIdentity.sessionContext.attributes': 'optional-object',
+  'userIdentity.sessionContext.attributes.creationDate': 'optional',
   'userIdentity.sessionContext.sessionIssuer': 'optional-object',
   'userIdentity.sessionContext.sessionIssuer.arn': 'optional',
   'userIdentity.sessionContext.sessionIssuer.userName': 'optional',
@@ -108,6 +110,7 @@ interface CheckedUse {
     invokedBy?: string;
     sessionContext?: {
       ec2RoleDelivery?: string;
+      attributes?: { creationDate?: string };
       sessionIssuer?: { arn?: string; userName?: string; accountId?: string };
     };
   };
@@ -228,6 +231,7 @@ function normalizeUse(record: Record<string, unknown>): NormalizeResult {
         ? r.vpcEndpointAccountId
         : undefined,
     roleDelivery: identity.sessionContext?.ec2RoleDelivery,
+    sessionCreatedAt: identity.sessionContext?.attributes?.creationDate,
     userAgent: r.userAgent === undefined ? undefined : truncate(r.userAgent, 200),
     recipientAccountId: r.recipientAccountId,
   };

@@ -35,6 +35,11 @@ export interface CredentialUse {
   readonly vpcEndpointAccountId?: string;
   /** `sessionContext.ec2RoleDelivery`: "1.0" when the credentials came from IMDSv1. */
   readonly roleDelivery?: string;
+  /**
+   * `sessionContext.attributes.creationDate` as written (parsed only where needed): when the session was
+   * issued, which for instance credentials is EC2's delivery, seen or not.
+   */
+  readonly sessionCreatedAt?: string;
   readonly userAgent?: string;
   readonly recipientAccountId?: string;
 }

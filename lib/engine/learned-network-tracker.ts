@@ -149,10 +149,12 @@ export class LearnedNetworkTracker {
    * address: a vote that the address is the account's egress.
    */
   sight(use: CredentialUse, origin: Origin, session: SessionState): void {
-    const region = session.region;
-    if (region === undefined || session.issuedAt === undefined || session.baselines.address === undefined)
-      return;
-    const age = use.eventTime - session.issuedAt;
+    // The delivery's time, or the session's creationDate (the identity role's keys have no delivery record).
+    const issuedAt =
+      session.issuedAt ?? (use.sessionCreatedAt === undefined ? NaN : Date.parse(use.sessionCreatedAt));
+    if (Number.isNaN(issuedAt) || session.baselines.address === undefined) return;
+    const region = session.region ?? use.region;
+    const age = use.eventTime - issuedAt;
     if (age < 0 || age > EGRESS_SIGHTING_WINDOW_MS || !isEgressCandidate(origin)) return;
     const scope = egressScope(use.accountId, region);
     let cached = this.egress.get(scope);
