@@ -1,4 +1,5 @@
 import type { CredentialDelivery, CredentialEvent, CredentialUse } from './credential-event';
+import { isInstanceActionName, readInstanceAction } from './instance-action-record';
 import { normalizeAddress } from './ip-address';
 
 /**
@@ -157,7 +158,8 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
 
   if (identityType === 'AssumedRole') {
     const principalId = (identity as Record<string, unknown>)['principalId'];
-    if (typeof principalId !== 'string' || !INSTANCE_PRINCIPAL.test(principalId)) return UNRELATED;
+    if (typeof principalId !== 'string' || !INSTANCE_PRINCIPAL.test(principalId))
+      return actionOrUnrelated(record);
     return normalizeUse(record);
   }
   if (
@@ -169,7 +171,14 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
   ) {
     return normalizeDelivery(record);
   }
-  return UNRELATED;
+  return actionOrUnrelated(record);
+}
+
+/** People reaching into, stopping or starting instances: the trail-side signals' input (issue 13). */
+function actionOrUnrelated(record: Record<string, unknown>): NormalizeResult {
+  if (!isInstanceActionName(record['eventName'])) return UNRELATED;
+  const event = readInstanceAction(record);
+  return event === undefined ? UNRELATED : { status: 'event', event };
 }
 
 function unwrapEventBridge(record: Record<string, unknown>): Record<string, unknown> {

@@ -23,6 +23,7 @@ import { AccountNetworkMatcher, NetworkMatcher } from './instance-network';
 import { hasInstanceCredentialProof } from './instance-proof';
 import { learnedExpectation } from './learned-network';
 import { LearnedNetworkTracker } from './learned-network-tracker';
+import { TrailSignals } from './trail-signals';
 import { describeOrigin, originOf, pairKeyOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
@@ -126,6 +127,7 @@ export class Detector {
   private exceptions: ExceptionList;
   /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
   private readonly learned?: LearnedNetworkTracker;
+  private readonly signals = new TrailSignals();
 
   constructor(private readonly options: DetectorOptions) {
     this.trustedAccounts = new Set(options.trustedAccounts);
@@ -152,6 +154,7 @@ export class Detector {
     // so a failed save leaves them countable by the retry.
     const counting = new Set<string>();
     for (const event of events) {
+      if (event.kind === 'instance-action') this.signals.note(event);
       if (event.kind !== 'use') continue;
       stats.credentialUses++;
       if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
@@ -159,10 +162,13 @@ export class Detector {
       }
       const slot = originSlot(event);
       let cached = this.verdicts.get(event.accessKeyId, slot);
+      const fresh = cached === undefined || cached.validUntil <= now;
       if (cached === undefined || cached.validUntil <= now) {
         cached = await this.judge(event, now);
         this.verdicts.set(event.accessKeyId, slot, cached);
       }
+      if (fresh || this.signals.watches(event.instanceId))
+        this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
         // A repeat still names its finding (uncounted), so a finding stored but never announced is
@@ -448,6 +454,30 @@ export class Detector {
       baselines: {},
     };
     return session;
+  }
+
+  /** Issue 13's trail-side signals for one call of a proven key: each its own finding. */
+  private observeSignals(
+    aggregates: Map<string, Aggregate>,
+    use: CredentialUse,
+    verdict: OriginVerdict,
+    fresh: boolean,
+    counting: Set<string>,
+  ): void {
+    const session = this.sessions.get(use.accessKeyId);
+    if (!hasInstanceCredentialProof(use, session ?? {})) return;
+    if (fresh && verdict.outcome === 'expected') this.signals.noteOwnCall(use);
+    const ownNetwork = verdict.outcome === 'expected' && verdict.basis !== 'first-seen';
+    for (const hit of this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
+      const findingId = findingIdOf(hit.findingKey);
+      const context = {
+        findingId,
+        region: session?.region ?? use.region,
+        keyIssuedAt: session?.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString(),
+      };
+      const repeat = this.isRepeat(`${hit.findingKey}|${use.eventId}`, counting);
+      observe(aggregates, { findingId, build: (first) => hit.build(first, context) }, use, !repeat);
+    }
   }
 
   private observeImdsv1(
