@@ -36,6 +36,7 @@ function describeExpected(finding: FindingDetail): string | undefined {
     e.vpcEndpointIds.length > 0 ? `endpoints ${e.vpcEndpointIds.join(', ')}` : '',
   ].filter((part) => part !== '');
   const where = e.vpcId === null ? '' : `${e.vpcId}: `;
+  if (e.source === 'learned') return `learnt from the trail: ${parts.join('; ') || 'nothing'}`;
   if (e.source === 'endpoint-owner' && parts.length === 0)
     return "an endpoint of the instance's own or a trusted account";
   return `(${e.source}) ${where}${parts.join('; ')}`;

@@ -24,6 +24,18 @@ export const FindingType = {
    * a lower finding that is emailed and never reaches the responder.
    */
   SessionNamedLikeInstance: 'SuspiciousSession.NamedLikeInstance',
+  /**
+   * Trail-side signals (issue 13), each from the trail alone and each only emailed: the responder's
+   * plans (pin to the instance's network, quarantine the instance) assume a live instance whose network
+   * explains the theft, which these do not give (a stopped instance, an operator's own address, a user
+   * agent an attacker chooses). Instance credentials used with a desktop OS's user agent while the
+   * instance's own calls name another platform.
+   */
+  WorkstationUserAgent: 'InstanceCredentialExfiltration.WorkstationUserAgent',
+  /** Used from the address that, minutes before, sent the instance commands or SSH keys. */
+  OperatorAddress: 'InstanceCredentialExfiltration.OperatorAddress',
+  /** Used after the trail shows the instance stopped or terminated (and not started again). */
+  UsedAfterInstanceStopped: 'InstanceCredentialExfiltration.UsedAfterInstanceStopped',
 } as const;
 /** The finding types the responder may act on; anything else is only emailed. */
 export const RESPONDABLE_FINDING_TYPES: readonly FindingType[] = [FindingType.UnexpectedOrigin];
@@ -37,9 +49,10 @@ const IsoTime = z.iso.datetime({ offset: true });
 export const ExpectedNetworkSchema = z.object({
   /**
    * `inventory`: EC2's description of the instance; `first-seen`: the key's first origin;
-   * `endpoint-owner`: the VPC endpoint's owner alone decided; `none`: nothing was known.
+   * `endpoint-owner`: the VPC endpoint's owner alone decided; `learned`: what the instance's earlier
+   * keys showed in the trail (no inventory); `none`: nothing was known.
    */
-  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'none']),
+  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'learned', 'none']),
   vpcId: z.string().nullable(),
   subnetId: z.string().nullable(),
   privateIps: z.array(z.string()),
@@ -135,6 +148,9 @@ export const FindingDetailSchema = z.object({
     FindingType.UnexpectedOrigin,
     FindingType.Imdsv1Delivery,
     FindingType.SessionNamedLikeInstance,
+    FindingType.WorkstationUserAgent,
+    FindingType.OperatorAddress,
+    FindingType.UsedAfterInstanceStopped,
   ]),
   severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
   severityScore: z.number(),

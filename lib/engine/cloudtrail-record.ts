@@ -1,5 +1,6 @@
 import type { CredentialDelivery, CredentialEvent, CredentialUse } from './credential-event';
 import { EventCompactor, type IdentityFields, type SessionIdentity } from './compact-event';
+import { isInstanceActionName, readInstanceAction } from './instance-action-record';
 import { normalizeAddress } from './ip-address';
 
 /**
@@ -32,6 +33,8 @@ const USE_RULES = rules({
   'userIdentity.invokedBy': 'optional',
   'userIdentity.sessionContext': 'optional-object',
   'userIdentity.sessionContext.ec2RoleDelivery': 'optional',
+  'userIdentity.sessionContext.attributes': 'optional-object',
+  'userIdentity.sessionContext.attributes.creationDate': 'optional',
   'userIdentity.sessionContext.sessionIssuer': 'optional-object',
   'userIdentity.sessionContext.sessionIssuer.arn': 'optional',
   'userIdentity.sessionContext.sessionIssuer.userName': 'optional',
@@ -101,6 +104,8 @@ function hasUseShape(record: Record<string, unknown>): boolean {
   if (!isOptionalObject(issuer)) return false;
   const ctx = context as Record<string, unknown> | undefined;
   const iss = issuer as Record<string, unknown> | undefined;
+  const attributes = ctx?.['attributes'];
+  if (!isOptionalObject(attributes)) return false;
   return (
     isNonEmpty(record['eventID']) &&
     isNonEmpty(record['eventTime']) &&
@@ -118,6 +123,7 @@ function hasUseShape(record: Record<string, unknown>): boolean {
     isNonEmpty(identity['accessKeyId']) &&
     isOptionalString(identity['invokedBy']) &&
     isOptionalString(ctx?.['ec2RoleDelivery']) &&
+    isOptionalString((attributes as Record<string, unknown> | undefined)?.['creationDate']) &&
     isOptionalString(iss?.['arn']) &&
     isOptionalString(iss?.['userName']) &&
     isOptionalString(iss?.['accountId'])
@@ -149,6 +155,7 @@ interface CheckedUse {
     invokedBy?: string;
     sessionContext?: {
       ec2RoleDelivery?: string;
+      attributes?: { creationDate?: string };
       sessionIssuer?: { arn?: string; userName?: string; accountId?: string };
     };
   };
@@ -198,7 +205,8 @@ export function normalizeRecord(raw: unknown, compactor: EventCompactor = SHARED
 
   if (identityType === 'AssumedRole') {
     const principalId = (identity as Record<string, unknown>)['principalId'];
-    if (typeof principalId !== 'string' || !INSTANCE_PRINCIPAL.test(principalId)) return UNRELATED;
+    if (typeof principalId !== 'string' || !INSTANCE_PRINCIPAL.test(principalId))
+      return actionOrUnrelated(record);
     return normalizeUse(record, compactor);
   }
   if (
@@ -210,7 +218,14 @@ export function normalizeRecord(raw: unknown, compactor: EventCompactor = SHARED
   ) {
     return normalizeDelivery(record);
   }
-  return UNRELATED;
+  return actionOrUnrelated(record);
+}
+
+/** People reaching into, stopping or starting instances: the trail-side signals' input (issue 13). */
+function actionOrUnrelated(record: Record<string, unknown>): NormalizeResult {
+  if (!isInstanceActionName(record['eventName'])) return UNRELATED;
+  const event = readInstanceAction(record);
+  return event === undefined ? UNRELATED : { status: 'event', event };
 }
 
 function unwrapEventBridge(record: Record<string, unknown>): Record<string, unknown> {
@@ -262,6 +277,8 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
     sessionIdentityOf,
   );
   const recipient = r.recipientAccountId;
+  // One value per session: shared, like the identity, so a buffered event does not own a copy.
+  const sessionCreatedAt = identity.sessionContext?.attributes?.creationDate;
   const endpointAccount = r.vpcEndpointAccountId;
   // Absent fields stay undefined rather than being spread in: one object per call, on the hot path.
   // Every string but the eventID is shared with other calls (lib/engine/compact-event.ts): the reorder
@@ -286,6 +303,7 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
         ? compactor.share(endpointAccount)
         : undefined,
     roleDelivery: session.roleDelivery,
+    sessionCreatedAt: sessionCreatedAt === undefined ? undefined : compactor.share(sessionCreatedAt),
     userAgent: r.userAgent === undefined ? undefined : compactor.share(truncate(r.userAgent, 200)),
     recipientAccountId:
       recipient === session.accountId

@@ -35,11 +35,33 @@ export interface CredentialUse {
   readonly vpcEndpointAccountId?: string;
   /** `sessionContext.ec2RoleDelivery`: "1.0" when the credentials came from IMDSv1. */
   readonly roleDelivery?: string;
+  /**
+   * `sessionContext.attributes.creationDate` as written (parsed only where needed): when the session was
+   * issued, which for instance credentials is EC2's delivery, seen or not.
+   */
+  readonly sessionCreatedAt?: string;
   readonly userAgent?: string;
   readonly recipientAccountId?: string;
 }
 
-export type CredentialEvent = CredentialDelivery | CredentialUse;
+/**
+ * Someone acting on an instance (issue 13's trail-side signals): reaching into it (`ssm:SendCommand`,
+ * `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`), or stopping, terminating or starting it.
+ */
+export interface InstanceAction {
+  readonly kind: 'instance-action';
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly eventName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The caller's address; undefined when AWS made the call (a service, the console's backend). */
+  readonly sourceIp?: string;
+  readonly instanceIds: readonly string[];
+  readonly effect: 'access' | 'stop' | 'start';
+}
+
+export type CredentialEvent = CredentialDelivery | CredentialUse | InstanceAction;
 
 /** Event-time order; within one timestamp EC2's delivery of a key goes before the key's first use. */
 export function compareEvents(a: CredentialEvent, b: CredentialEvent): number {

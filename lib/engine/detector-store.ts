@@ -1,5 +1,6 @@
 import type { FindingDetail } from '../contracts/finding-event';
 import type { AccountNetwork, InstanceNetwork } from './instance-network';
+import type { LearnedNetworkStore } from './learned-network-store';
 import type { Origin } from './origin';
 
 /** What the detector remembers about one access key (one credential session). */
@@ -66,6 +67,8 @@ export interface DetectorStore {
    * counted) comes back unchanged, so the caller can still announce it if nobody has.
    */
   saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]>;
+  /** Where each instance's learned network is kept (issue 13); without it the detector learns nothing. */
+  readonly learnedNetwork?: LearnedNetworkStore;
 }
 
 export type NetworkLookup =

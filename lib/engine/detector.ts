@@ -21,6 +21,9 @@ import {
 } from './detector-store';
 import { AccountNetworkMatcher, NetworkMatcher } from './instance-network';
 import { hasInstanceCredentialProof } from './instance-proof';
+import { learnedExpectation } from './learned-network';
+import { LearnedNetworkTracker } from './learned-network-tracker';
+import { TrailSignals } from './trail-signals';
 import { describeOrigin, originOf, pairKeyOf, type Origin } from './origin';
 import { judgeOrigin, type OriginVerdict, type Severity } from './origin-verdict';
 
@@ -131,10 +134,16 @@ export class Detector {
   private readonly verdicts = new PairCache<CachedVerdict>(CACHE_SIZE);
   private readonly countedEventIds = new BoundedMap<string, true>(SEEN_EVENT_IDS);
   private exceptions: ExceptionList;
+  /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
+  private readonly learned?: LearnedNetworkTracker;
+  private readonly signals = new TrailSignals();
 
   constructor(private readonly options: DetectorOptions) {
     this.trustedAccounts = new Set(options.trustedAccounts);
     this.exceptions = options.exceptions;
+    const learnedStore = options.store.learnedNetwork;
+    if (learnedStore !== undefined)
+      this.learned = new LearnedNetworkTracker(learnedStore, options.networkRefreshMs);
   }
 
   /** Swaps the exception list (the Lambda re-reads its table now and then); cached verdicts are dropped. */
@@ -157,6 +166,7 @@ export class Detector {
     const counting = new Set<string>();
     for (let index = 0; index < events.length; index++) {
       const event = events[index] as CredentialEvent;
+      if (event.kind === 'instance-action') this.signals.note(event);
       if (event.kind !== 'use') continue;
       stats.credentialUses++;
       if (this.options.trustRecipientAccounts === true && event.recipientAccountId !== undefined) {
@@ -165,14 +175,18 @@ export class Detector {
       // The verdict prefetch found warm is used as is: one cache lookup per event. Only a pair that was
       // cold then is looked up again (an earlier event of this batch may have judged it meanwhile).
       let cached = warm[index];
+      let fresh = false;
       if (cached === undefined) {
         const slot = originSlot(event);
         cached = this.verdicts.get(event.accessKeyId, slot);
         if (cached === undefined || cached.validUntil <= now) {
+          fresh = true;
           cached = await this.judge(event, now);
           this.verdicts.set(event.accessKeyId, slot, cached);
         }
       }
+      if (fresh || this.signals.watches(event.instanceId))
+        this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
         // A repeat still names its finding (uncounted), so a finding stored but never announced is
@@ -200,6 +214,7 @@ export class Detector {
         ? []
         : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
     for (const eventId of counting) this.countedEventIds.set(eventId, true);
+    await this.learned?.flush();
     return { findings, stats };
   }
 
@@ -267,6 +282,11 @@ export class Detector {
       }
     }
     await this.readSessions(keys);
+    const unknown = pending.filter((use) => this.networks.get(use.instanceId)?.matcher === undefined);
+    await this.learned?.prefetch(
+      unknown.map((use) => ({ use, region: this.sessions.get(use.accessKeyId)?.region })),
+      now,
+    );
   }
 
   private async lookupNetworks(requests: readonly NetworkRequest[], now: number): Promise<void> {
@@ -329,14 +349,34 @@ export class Detector {
         exceptions: this.exceptions,
         now,
       };
-      const verdict = judgeOrigin({ ...input, ...baselineOf(session, kind) });
-      if (verdict.outcome !== 'needs-baseline') return verdict;
+      const learned = network.matcher === undefined ? this.learnedViewFor(use, session) : undefined;
+      const verdict = judgeOrigin({
+        ...input,
+        ...baselineOf(session, kind),
+        ...(learned ? { learned } : {}),
+      });
+      const firstAccepted =
+        verdict.outcome === 'needs-baseline' ||
+        (verdict.outcome === 'expected' &&
+          verdict.basis === 'learned' &&
+          session.baselines[kind] === undefined);
+      if (!firstAccepted) return verdict;
+      // The key's first origin of this kind (new, or one its instance's earlier keys used) is claimed.
       const winner = await this.options.store.claimBaseline(session, kind, origin);
       session = { ...session, baselines: { ...session.baselines, [kind]: winner } };
       this.sessions.set(use.accessKeyId, session);
-      return judgeOrigin({ ...input, baseline: winner });
+      return verdict.outcome === 'expected' ? verdict : judgeOrigin({ ...input, baseline: winner });
     };
     let verdict = await decide();
+    if (
+      verdict.outcome === 'suspicious' &&
+      verdict.basis !== 'inventory' &&
+      this.learnedViewFor(use, session) !== undefined &&
+      (await this.learned?.refresh(use, session.region, now)) === true
+    ) {
+      verdict = await decide();
+    }
+    this.noteLearning(use, origin, kind, session, verdict);
     const refreshAfter = this.options.networkRefreshMs;
     if (
       verdict.outcome === 'suspicious' &&
@@ -369,7 +409,12 @@ export class Detector {
     const proven = hasInstanceCredentialProof(use, session);
     const pairKey = pairKeyOf(use.accessKeyId, use.sourceIp, use.vpcEndpointId);
     const findingId = findingIdOf(proven ? pairKey : `named-like-instance|${pairKey}`);
-    const expected = expectedNetwork(verdict.basis, network, session.baselines[kind]);
+    const learnedHistory =
+      verdict.basis === 'learned' ? this.learnedViewFor(use, session)?.history : undefined;
+    const expected = {
+      ...expectedNetwork(verdict.basis, network, session.baselines[kind]),
+      ...(learnedHistory !== undefined ? learnedExpectation(learnedHistory) : {}),
+    };
     const keyIssuedAt = session.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString();
     const region = session.region ?? network.matcher?.network.region;
     const severity: Severity = proven ? verdict.severity : 'LOW';
@@ -407,6 +452,27 @@ export class Detector {
     return { verdict, validUntil, finding: { findingId, build } };
   }
 
+  /** The learned network judges (and learns from) only keys EC2 is known to have delivered. */
+  private learnedViewFor(use: CredentialUse, session: SessionState) {
+    if (this.learned === undefined || !hasInstanceCredentialProof(use, session)) return undefined;
+    return this.learned.view(use, session.region);
+  }
+
+  private noteLearning(
+    use: CredentialUse,
+    origin: Origin,
+    kind: BaselineKind,
+    session: SessionState,
+    verdict: OriginVerdict,
+  ): void {
+    if (this.learned === undefined || this.networks.get(use.instanceId)?.matcher !== undefined) return;
+    if (!hasInstanceCredentialProof(use, session)) return;
+    if (verdict.outcome === 'expected' && verdict.basis !== 'inventory')
+      this.learned.learn(use, origin, kind);
+    else this.learned.active(use);
+    this.learned.sight(use, origin, session);
+  }
+
   private sessionFor(use: CredentialUse): SessionState {
     const known = this.sessions.get(use.accessKeyId);
     if (known !== undefined) return known;
@@ -418,6 +484,30 @@ export class Detector {
       baselines: {},
     };
     return session;
+  }
+
+  /** Issue 13's trail-side signals for one call of a proven key: each its own finding. */
+  private observeSignals(
+    aggregates: Map<string, Aggregate>,
+    use: CredentialUse,
+    verdict: OriginVerdict,
+    fresh: boolean,
+    counting: Set<string>,
+  ): void {
+    const session = this.sessions.get(use.accessKeyId);
+    if (!hasInstanceCredentialProof(use, session ?? {})) return;
+    if (fresh && verdict.outcome === 'expected') this.signals.noteOwnCall(use);
+    const ownNetwork = verdict.outcome === 'expected' && verdict.basis !== 'first-seen';
+    for (const hit of this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
+      const findingId = findingIdOf(hit.findingKey);
+      const context = {
+        findingId,
+        region: session?.region ?? use.region,
+        keyIssuedAt: session?.issuedAt === undefined ? null : new Date(session.issuedAt).toISOString(),
+      };
+      const repeat = this.isRepeat(`${hit.findingKey}|${use.eventId}`, counting);
+      observe(aggregates, { findingId, build: (first) => hit.build(first, context) }, use, !repeat);
+    }
   }
 
   private observeImdsv1(
@@ -585,7 +675,7 @@ const EMPTY_EXPECTED: ExpectedNetwork = {
 };
 
 function expectedNetwork(
-  basis: 'inventory' | 'first-seen' | 'endpoint-owner',
+  basis: 'inventory' | 'first-seen' | 'endpoint-owner' | 'learned',
   entry: Pick<NetworkEntry, 'matcher' | 'note'>,
   baseline: Origin | undefined,
 ): ExpectedNetwork {

@@ -2,12 +2,16 @@ import type { CredentialUse } from './credential-event';
 import type { CredentialException, ExceptionList } from './credential-exception';
 import type { AccountNetworkMatcher, EndpointPath, NetworkMatcher } from './instance-network';
 import { isPublicAddress, parseAddress } from './ip-address';
+import type { LearnedNetworkView } from './learned-network';
 import { describeOrigin, originKey, type Origin } from './origin';
 
 export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 
-/** What the expected origin was judged against: EC2's view of the instance, or the session's first call. */
-export type ExpectationSource = 'inventory' | 'first-seen';
+/**
+ * What the expected origin was judged against: EC2's view of the instance, the session's first call, or
+ * the network the instance's earlier keys showed in the trail (learned-network.ts).
+ */
+export type ExpectationSource = 'inventory' | 'first-seen' | 'learned';
 
 export type OriginVerdict =
   /** `via`: which part of the network vouched ("egress via tgw-… to NAT gateway nat-… in … of account …"). */
@@ -31,6 +35,8 @@ export interface VerdictInput {
   readonly accountNetwork?: AccountNetworkMatcher;
   /** The session's first origin of the same kind (address or endpoint), for the first-seen method. */
   readonly baseline?: Origin;
+  /** Without inventory, for a key with proof of EC2 delivery: what its instance's earlier keys showed. */
+  readonly learned?: LearnedNetworkView;
   readonly trustedAccounts: ReadonlySet<string>;
   readonly exceptions: ExceptionList;
   readonly now: number;
@@ -48,7 +54,8 @@ export function judgeOrigin(input: VerdictInput): OriginVerdict {
       ? undefined
       : network !== undefined
         ? network.endpointPath(origin.vpcEndpointId)
-        : accountNetwork?.endpointPath(origin.vpcEndpointId);
+        : (accountNetwork?.endpointPath(origin.vpcEndpointId) ??
+          input.learned?.endpointPath(origin.vpcEndpointId));
   const endpointTrusted =
     origin.kind === 'endpoint' &&
     (endpoint !== undefined || (endpointAccount !== undefined && trustedAccounts.has(endpointAccount)));
@@ -163,6 +170,19 @@ function judgeEndpointOwner(
 
 function judgeAgainstBaseline(input: VerdictInput, who: string): OriginVerdict {
   const { origin, baseline } = input;
+  const learned = input.learned?.judge(origin, kindOf(origin), {
+    accessKeyId: input.use.accessKeyId,
+    at: input.use.eventTime,
+    hasBaseline: baseline !== undefined,
+  });
+  if (learned?.outcome === 'vouched') return { outcome: 'expected', basis: 'learned', via: learned.via };
+  if (learned?.outcome === 'objection') {
+    return suspicious(
+      learned.severity,
+      `${who} were used from ${describeOrigin(origin)}, but ${learned.reason}`,
+      'learned',
+    );
+  }
   if (baseline === undefined) return { outcome: 'needs-baseline' };
   if (originKey(baseline) === originKey(origin)) return { outcome: 'expected', basis: 'first-seen' };
   // Endpoints reaching here belong to the instance's own account (or name no owner). The same private
@@ -176,6 +196,12 @@ function judgeAgainstBaseline(input: VerdictInput, who: string): OriginVerdict {
     `${who} were used from ${describeOrigin(origin)}, but this key was first used from ${describeOrigin(baseline)}.`,
     'first-seen',
   );
+}
+
+/** The kind of first origin an origin competes for: IPv4 address, IPv6 address, or VPC endpoint. */
+export function kindOf(origin: Origin): 'address' | 'ipv6' | 'endpoint' {
+  if (origin.kind === 'endpoint') return 'endpoint';
+  return origin.sourceIp.includes(':') ? 'ipv6' : 'address';
 }
 
 function suspicious(

@@ -238,6 +238,7 @@ const EXPECTED_SOURCES: Record<ExpectedNetwork['source'], string> = {
   inventory: "from EC2's description of the instance",
   'first-seen': "the key's first origin (no inventory was available)",
   'endpoint-owner': "decided by the VPC endpoint's owner alone",
+  learned: "what the instance's earlier keys showed in the trail (no inventory was available)",
   none: 'nothing was known about the instance',
 };
 

@@ -15,6 +15,7 @@ import type { Origin } from '../engine/origin';
 import { sourceIdOf } from './finding-merge-policy';
 import { BATCH_WRITE_ITEMS, BatchRequests } from './batch-requests';
 import { DynamoFindingStore, type UnannouncedFinding } from './finding-store';
+import { DynamoLearnedNetworkStore } from './learned-network-dynamodb';
 import {
   BaselinesItemSchema,
   DeliveryItemSchema,
@@ -84,6 +85,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   private readonly writtenDeliveries = new BoundedMap<string, true>(CACHE_SIZE);
   private readonly claims = new BoundedMap<string, Origin>(CACHE_SIZE);
   private readonly findingStore: DynamoFindingStore;
+  readonly learnedNetwork: DynamoLearnedNetworkStore;
   private readonly deferBatchWrites: boolean;
   private heldItems: Record<string, unknown>[] = [];
   private heldSince = Infinity;
@@ -100,6 +102,12 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     );
     this.deferBatchWrites = options.deferBatchWrites ?? false;
+    this.learnedNetwork = new DynamoLearnedNetworkStore({
+      documents: this.documents,
+      tableName: this.tableName,
+      batch: this.batch,
+      clock: this.clock,
+    });
     this.findingStore = new DynamoFindingStore({
       documents: this.documents,
       tableName: this.tableName,

@@ -9,6 +9,7 @@ import {
 } from '../engine/detector-store';
 import type { Origin } from '../engine/origin';
 import { countOnly, needsSightings } from './finding-merge-policy';
+import { MemoryLearnedNetworkStore } from './learned-network-memory';
 
 /**
  * The CLI's store: a Map per kind of item. Grows with sessions, origins and findings, and with the calls
@@ -19,6 +20,7 @@ export class MemoryStore implements DetectorStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly findings = new Map<string, FindingDetail>();
   private readonly sighted = new Map<string, Set<string>>();
+  readonly learnedNetwork = new MemoryLearnedNetworkStore();
 
   getSessions(accessKeyIds: readonly string[]): Promise<Map<string, SessionState>> {
     const found = new Map<string, SessionState>();

@@ -18,6 +18,7 @@ import {
  * | instance network   | `NETWORK#<i-…>`       | `NETWORK`   | EC2's description of the instance's network       |
  * | outbox entry       | `OUTBOX`              | `FINDING#…` | a stored finding not yet announced (the sweep's)  |
  * | sighting           | `FINDING#<findingId>` | `EVENT#<eventID>` | which source counted this call in the finding |
+ * | learned network    | `LEARNED#<acct>#<i-…>` / `EGRESS#<acct>#<region>` | see learned-network-dynamodb.ts |
  *
  * Delivery and first origins are two items so that deliveries can be written in batches
  * (BatchWriteItem only puts whole items) without ever overwriting a claimed first origin.
@@ -61,6 +62,8 @@ export const StateTtlSeconds = {
   network: HOUR_SECONDS,
   // An instance EC2 does not know (terminated, wrong region): ask again soon.
   unknownNetwork: 15 * 60,
+  // What an instance's keys showed (issue 13): kept while it runs, refreshed by every write.
+  learned: 14 * 24 * HOUR_SECONDS,
 } as const;
 
 export function ttlFrom(nowMs: number, seconds: number): number {

@@ -18,6 +18,7 @@ export interface UseRecordOptions {
   eventId?: string;
   roleDelivery?: string;
   accountId?: string;
+  userAgent?: string;
 }
 
 let counter = 0;
@@ -37,6 +38,7 @@ export function useRecord(options: UseRecordOptions = {}): Record<string, unknow
   record['awsRegion'] = 'us-east-1';
   record['recipientAccountId'] = account;
   record['sourceIPAddress'] = options.sourceIp ?? '3.80.1.10';
+  if (options.userAgent !== undefined) record['userAgent'] = options.userAgent;
   if (options.vpcEndpointId !== undefined) record['vpcEndpointId'] = options.vpcEndpointId;
   if (options.vpcEndpointAccountId !== undefined)
     record['vpcEndpointAccountId'] = options.vpcEndpointAccountId;
