@@ -13,6 +13,8 @@ import { MemoryStore } from '../../lib/state/memory-store';
 import { useRecord } from '../support/cloudtrail-records';
 
 const ATTACKER = '185.220.101.7';
+// The module object itself (not an import namespace), so one test can refuse a readdir.
+const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
 
 async function run(args: string[]) {
   let stdout = '';
@@ -158,6 +160,29 @@ describe('credtrail detect: what it reads', () => {
     expect(result.stderr).toContain('s3://trail-bucket/AWSLogs/huge.json.gz: larger than 536870912 bytes');
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
     s3.restore();
+  });
+
+  it('skips an unreadable subfolder by name, like an unreadable file, and judges the rest', async () => {
+    // Prepare: readdir refused on one subfolder (chmod cannot refuse root, who runs some CI).
+    theftFiles(dir);
+    const locked = join(dir, 'locked');
+    mkdirSync(locked);
+    writeFileSync(join(locked, 'x.json'), JSON.stringify({ Records: [useRecord({ sourceIp: ATTACKER })] }));
+    const realReaddir = fsPromises.readdir;
+    const spy = jest
+      .spyOn(fsPromises, 'readdir')
+      .mockImplementation(((path: string, options: never) =>
+        path === locked
+          ? Promise.reject(Object.assign(new Error('permission denied'), { code: 'EACCES' }))
+          : realReaddir(path, options)) as typeof fsPromises.readdir);
+
+    // Act
+    const result = await run([dir, '--output', 'jsonl']).finally(() => spy.mockRestore());
+
+    // Assess
+    expect(result.exitCode).toBe(ExitCode.Findings);
+    expect(result.stderr).toMatch(/warning: skipped .*locked: folder could not be read \(EACCES\)/);
+    expect(counts(result.stdout)).toHaveLength(2);
   });
 
   it('a second hunt over the same files with --state local:DIR leaves every count unchanged', async () => {
