@@ -47,7 +47,8 @@ export async function lockStateDirectory(directory: string): Promise<() => Promi
     if (isAlive(holder)) throw new StateDirectoryBusyError(directory, holder);
     // Empty and fresh: another run created it and is about to write its pid. Taking it over now would
     // let both runs open the database.
-    if (holder === '' && (await isFresh(path))) throw new StateDirectoryBusyError(directory, 'not yet written');
+    if (holder === '' && (await isFresh(path)))
+      throw new StateDirectoryBusyError(directory, 'not yet written');
     await rm(path, { force: true });
   }
   throw new StateDirectoryBusyError(directory, 'unknown');
