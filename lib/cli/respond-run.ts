@@ -197,7 +197,8 @@ export function renderOutcome(outcome: ResponseOutcome): string {
 }
 
 function renderStep(step: PlanStep | StepOutcome): string {
-  const lines = [`[${step.index}] ${step.action}: ${step.status} — ${step.reason}`];
+  const where = step.accountId === undefined ? '' : ` (in account ${step.accountId})`;
+  const lines = [`[${step.index}] ${step.action}${where}: ${step.status} — ${step.reason}`];
   if ('error' in step && step.error !== null) lines.push(`    error: ${step.error}`);
   for (const call of step.calls) lines.push(`    ${describeCall(call)}`);
   if (step.priorState.kind !== 'none') lines.push(`    replaces: ${JSON.stringify(step.priorState)}`);

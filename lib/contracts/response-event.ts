@@ -18,8 +18,23 @@ export const ResponseDetailType = {
 } as const;
 export type ResponseDetailType = (typeof ResponseDetailType)[keyof typeof ResponseDetailType];
 
-export const ResponseActionSchema = z.enum(['revoke-sessions', 'pin-to-network', 'quarantine-instance']);
+/** The actions a configuration turns on, per severity and role rule. */
+export const ConfiguredActionSchema = z.enum(['revoke-sessions', 'pin-to-network', 'quarantine-instance']);
+export type ConfiguredAction = z.infer<typeof ConfiguredActionSchema>;
+
+/**
+ * Issue 17: steps planned from the finding's chain (`taint`), never configured on their own. They follow
+ * `revoke-sessions`: revoke the sessions of a role the thief assumed with the stolen key, deactivate an
+ * access key the thief created, and list what a person must clean up (nothing is called for it).
+ */
+export const CHAIN_ACTIONS = ['revoke-derived-sessions', 'deactivate-access-key', 'manual-cleanup'] as const;
+
+export const ResponseActionSchema = z.enum([...ConfiguredActionSchema.options, ...CHAIN_ACTIONS]);
 export type ResponseAction = z.infer<typeof ResponseActionSchema>;
+
+export function isConfiguredAction(action: ResponseAction): action is ConfiguredAction {
+  return (ConfiguredActionSchema.options as readonly string[]).includes(action);
+}
 
 export const StepStatusSchema = z.enum(['planned', 'applied', 'skipped', 'failed']);
 export type StepStatus = z.infer<typeof StepStatusSchema>;
@@ -45,6 +60,8 @@ export const PlanStepDetailSchema = z.object({
   /** Why the step is skipped or failed, or what it will do. */
   reason: z.string(),
   calls: z.array(ApiCallSummarySchema),
+  /** The account the step acts in when it is not the incident's (a role the thief assumed elsewhere). */
+  accountId: z.string().optional(),
   /** The state the calls replace, as read before planning (what undo restores). */
   priorState: z.record(z.string(), z.unknown()),
   /** Consequences an operator should know, e.g. the workload's outage after a revoke. */

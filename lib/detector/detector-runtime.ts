@@ -20,6 +20,9 @@ import { FindingsLogWriter } from './findings-log-writer';
 import { FindingsPublisher } from './findings-publisher';
 import { MemberCredentials, partitionOf } from './member-credentials';
 import { S3LogGateway } from './s3-log-gateway';
+import { TaintFollower } from './taint-follower';
+import { TaintTracker } from '../engine/taint-tracker';
+import { DynamoDbTaintStore } from '../state/taint-dynamodb-store';
 
 /** How old an EC2 answer may be before a suspicious origin is checked against a fresh one. */
 export const NETWORK_REFRESH_MS = 15 * 60_000;
@@ -83,6 +86,7 @@ export function createDetectorRuntime(
     deferBatchWrites: true,
     ...(sleep !== undefined ? { sleep } : {}),
   });
+  const taintStore = new DynamoDbTaintStore({ client: clients.dynamodb, tableName: env.STATE_TABLE_NAME });
   const credentials = new MemberCredentials(clients.sts, env.MEMBER_READ_ROLE_NAME, clock, sleep);
   const directory = new Ec2NetworkDirectory({
     cache: store,
@@ -134,6 +138,8 @@ export function createDetectorRuntime(
     ),
     logger: options.logger,
     clock,
+    // Issue 17: the chain lives in the same table, in item kinds of its own.
+    taint: new TaintFollower(new TaintTracker(taintStore, clock), taintStore, clock),
   });
   return { service, dynamoRequests };
 }

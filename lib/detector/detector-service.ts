@@ -3,6 +3,7 @@ import { BoundedMap } from '../engine/bounded-map';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 import { addBatchStats, emptyBatchStats, type BatchStats, type Detector } from '../engine/detector';
+import type { FindingDetail } from '../contracts/finding-event';
 import type { StoredFinding } from '../engine/detector-store';
 import type { UnannouncedFinding } from '../state/dynamodb-store';
 import type { ExceptionsRefresher } from './exceptions-refresher';
@@ -10,6 +11,7 @@ import type { FindingAnnouncement, FindingsPublisher } from './findings-publishe
 import type { FindingsLogWriter } from './findings-log-writer';
 import { parseForwardedCall, parseQueueMessage } from './queue-message';
 import type { S3LogGateway } from './s3-log-gateway';
+import type { TaintFollower } from './taint-follower';
 
 /** What the service needs from the store beyond the engine's interface. */
 export interface FindingLedger {
@@ -37,6 +39,8 @@ export interface DetectorServiceDependencies {
   readonly findingsLog: FindingsLogWriter;
   readonly logger: Logger;
   readonly clock: () => number;
+  /** Issue 17: follows stolen keys through role chains; absent, findings carry no chain. */
+  readonly taint?: TaintFollower;
 }
 
 /** Counts over one SQS batch, sent as metrics once per invocation rather than per event. */
@@ -99,6 +103,7 @@ export class DetectorService {
       const result = await this.deps.ledger.withSource(uri, () => this.deps.detector.process(events));
       addBatchStats(this.counts, result.stats);
       found.push(...result.findings);
+      await this.deps.taint?.follow(result.findings, [forwarded.record]);
     }
     for (const ref of refs) {
       const object = await this.deps.logs.read(ref);
@@ -113,6 +118,7 @@ export class DetectorService {
       const result = await this.deps.ledger.withSource(object.uri, () => this.deps.detector.process(events));
       addBatchStats(this.counts, result.stats);
       found.push(...result.findings);
+      await this.deps.taint?.follow(result.findings, object.records);
     }
     await this.announce(found);
   }
@@ -135,7 +141,7 @@ export class DetectorService {
     const due = waiting.filter((entry) => now - entry.enteredAt >= ANNOUNCE_GRACE_MS);
     let left = waiting;
     try {
-      await this.publish(due.map(({ detail }) => ({ kind: 'new', detail })));
+      await this.publish(due.map(({ detail }) => ({ kind: 'new', detail: this.withTaint(detail) })));
       this.counts.sweptFindings += due.length;
       left = waiting.filter((entry) => !due.includes(entry));
     } catch (error) {
@@ -191,16 +197,30 @@ export class DetectorService {
       });
     }
     const announcements: FindingAnnouncement[] = [];
+    const taint = this.deps.taint;
     for (const finding of latest.values()) {
       const id = finding.detail.findingId;
-      if (finding.unannounced) announcements.push({ kind: 'new', detail: finding.detail });
-      else if (isCountJump(this.reported.get(id) ?? finding.firstPrevious, finding.detail.eventCount)) {
-        announcements.push({ kind: 'update', detail: finding.detail });
+      const detail = this.withTaint(finding.detail);
+      if (finding.unannounced) announcements.push({ kind: 'new', detail });
+      else if (
+        isCountJump(this.reported.get(id) ?? finding.firstPrevious, finding.detail.eventCount) ||
+        // Issue 17: a new derived session or something left behind is news, whatever the count did.
+        taint?.grew(id) === true
+      ) {
+        announcements.push({ kind: 'update', detail });
       }
     }
+    // A chain can grow in a file where the finding's own key does not appear (a later hop's calls).
+    for (const detail of (await taint?.grownElsewhere(new Set(latest.keys()))) ?? [])
+      announcements.push({ kind: 'update', detail });
     const created = await this.publish(announcements);
+    taint?.settle(announcements.map((announcement) => announcement.detail.findingId));
     this.counts.newFindings += created;
     this.counts.updatedFindings += announcements.length - created;
+  }
+
+  private withTaint(detail: FindingDetail): FindingDetail {
+    return this.deps.taint?.withTaint(detail) ?? detail;
   }
 
   /**

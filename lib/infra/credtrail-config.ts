@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ResponseActionSchema, ResponseModeSchema } from '../contracts/response-event';
+import { ConfiguredActionSchema, ResponseModeSchema } from '../contracts/response-event';
 import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from './event-patterns';
 import { RoleRuleSchema } from '../responder/response-config-schema';
 
@@ -80,9 +80,9 @@ export const CentralConfigSchema = z.object({
       json,
       z
         .object({
-          HIGH: z.array(ResponseActionSchema).optional(),
-          MEDIUM: z.array(ResponseActionSchema).optional(),
-          LOW: z.array(ResponseActionSchema).optional(),
+          HIGH: z.array(ConfiguredActionSchema).optional(),
+          MEDIUM: z.array(ConfiguredActionSchema).optional(),
+          LOW: z.array(ConfiguredActionSchema).optional(),
         })
         .strict(),
     )

@@ -490,7 +490,7 @@ export function renderResponsePlan(plan: ResponsePlanDetail): Alert {
           ? 'Enforce: credtrail is undoing its earlier response, step by step:'
           : 'Enforce: credtrail is carrying out these steps now. A failed step sends its own email.';
   const steps = plan.steps.flatMap((step) => [
-    `${step.index + 1}. ${step.action} [${step.status}]: ${step.reason}`,
+    `${step.index + 1}. ${step.action}${step.accountId === undefined ? '' : ` (account ${step.accountId})`} [${step.status}]: ${step.reason}`,
     ...step.calls.map((call) => `     ${describeCall(call)}`),
     ...step.notes.map((note) => `     note: ${note}`),
   ]);

@@ -9,6 +9,10 @@ export const ACCOUNT_ID = /^\d{12}$/;
 export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** `/` or `/segment/…/`, printable ASCII, at most 512 characters. */
 export const ROLE_PATH = /^\/(?:[\x21-\x7E]*\/)?$/;
+/** IAM user names (IAM API reference, CreateUser: UserName). */
+export const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+/** Long-term keys only: a created access key is an IAM user's `AKIA…` key. */
+export const LONG_TERM_ACCESS_KEY_ID = /^AKIA[A-Z0-9]{16}$/;
 export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 /** Temporary (`ASIA`) and long-term (`AKIA`) key ids: 20 upper-case letters and digits. */
 export const ACCESS_KEY_ID = /^(?:ASIA|AKIA)[A-Z0-9]{16}$/;
@@ -108,4 +112,29 @@ export function identifierProblems(ids: FindingIdentifiers): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Issue 17: why a role the thief assumed cannot be acted on, or null. Its ARN must be a role ARN of the
+ * incident's partition, in the account the chain says the credentials belong to.
+ */
+export function chainRoleProblem(roleArn: string, accountId: string, partition: string): string | null {
+  const arn = parseRoleArn(roleArn);
+  if (arn === null) return `role ARN ${JSON.stringify(roleArn.slice(0, 120))} is not well-formed`;
+  if (arn.partition !== partition)
+    return `role ${arn.name} is in partition ${arn.partition}, not ${partition}`;
+  if (arn.accountId !== accountId || !ACCOUNT_ID.test(accountId))
+    return `role ARN is in account ${arn.accountId}, the chain names ${JSON.stringify(accountId.slice(0, 20))}`;
+  return null;
+}
+
+/** Issue 17: why a created access key cannot be deactivated, or null. */
+export function chainKeyProblem(accessKeyId: string, userName: string, accountId: string): string | null {
+  if (!LONG_TERM_ACCESS_KEY_ID.test(accessKeyId))
+    return `access key id ${JSON.stringify(accessKeyId.slice(0, 40))} is not a long-term key id`;
+  if (!USER_NAME.test(userName))
+    return `user name ${JSON.stringify(userName.slice(0, 80))} is not well-formed`;
+  if (!ACCOUNT_ID.test(accountId))
+    return `account id ${JSON.stringify(accountId.slice(0, 20))} is not well-formed`;
+  return null;
 }

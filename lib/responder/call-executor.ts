@@ -67,6 +67,8 @@ export async function executeCall(
     }
     case 'ec2:DisassociateIamInstanceProfile':
       return ec2.disassociateInstanceProfile(call.input.AssociationId);
+    case 'iam:UpdateAccessKey':
+      return iam.updateAccessKey(call.input.UserName, call.input.AccessKeyId, call.input.Status);
     case 'ec2:AssociateIamInstanceProfile':
       return ec2.associateInstanceProfile(call.input.InstanceId, call.input.IamInstanceProfile.Arn);
   }

@@ -3,9 +3,11 @@ import {
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  ListAccessKeysCommand,
   ListRolePoliciesCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
@@ -105,6 +107,32 @@ export class IamGateway {
       if (error instanceof NoSuchEntityException) return null;
       throw error;
     }
+  }
+
+  /** Sets a key's status; never deletes it. */
+  async updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+    await this.client.send(
+      new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }),
+    );
+  }
+
+  /** A user's key status, or null when the user or the key no longer exists. */
+  async accessKeyStatus(userName: string, accessKeyId: string): Promise<'Active' | 'Inactive' | null> {
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListAccessKeysCommand({ UserName: userName, Marker: marker }),
+        );
+        const found = page.AccessKeyMetadata?.find((key) => key.AccessKeyId === accessKeyId);
+        if (found !== undefined) return found.Status === 'Inactive' ? 'Inactive' : 'Active';
+        marker = page.IsTruncated === true ? page.Marker : undefined;
+      } while (marker !== undefined);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+    return null;
   }
 
   /** Idempotent: a policy already gone is what undo wanted. */

@@ -13,6 +13,7 @@ import {
   type GuardDutyFindingDetail,
 } from './guardduty-finding-schema';
 import { identifierProblems } from './aws-identifiers';
+import { incidentChainOf } from './incident-chain';
 import { IncidentSchema, type Incident } from './incident-schema';
 
 /** The EventBridge envelope; `account` is the account that put the event on the bus. */
@@ -71,7 +72,9 @@ export function normaliseEvent(raw: unknown, options: NormaliseOptions): Normali
     if (!detail.success)
       return { ok: false, reason: `invalid credtrail finding: ${z.prettifyError(detail.error)}` };
     const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
-    return forged ?? validated(fromCredtrail(detail.data));
+    // Issue 17: only a trusted publisher may name roles and keys of other accounts in the chain.
+    const ownAccountOnly = !options.trustedPublisherAccounts.includes(event.account);
+    return forged ?? validated(fromCredtrail(detail.data, ownAccountOnly));
   }
   return {
     ok: false,
@@ -179,9 +182,10 @@ function isSampleFinding(detail: GuardDutyFindingDetail): boolean {
   return detail.resource.accessKeyDetails.accessKeyId.startsWith('GeneratedFinding');
 }
 
-function fromCredtrail(detail: FindingDetail): Incident {
+function fromCredtrail(detail: FindingDetail, ownAccountOnly: boolean): Incident {
   // The ARN's partition; identifierProblems then checks it against the region.
   const partition = detail.roleArn.split(':')[1] ?? '';
+  const chain = incidentChainOf(detail, { partition, ownAccountOnly });
   return {
     incidentId: incidentIdFor('credtrail', detail.findingId),
     findingSource: 'credtrail',
@@ -212,6 +216,7 @@ function fromCredtrail(detail: FindingDetail): Incident {
     },
     firstSeen: detail.firstSeen,
     lastSeen: detail.lastSeen,
+    ...(chain !== undefined ? { chain } : {}),
     sample: false,
   };
 }

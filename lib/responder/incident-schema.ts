@@ -1,5 +1,45 @@
 import * as z from 'zod';
 
+/**
+ * Issue 17: the part of a finding's chain a response acts on or lists for a person, built from the
+ * finding's `taint` by incident-chain.ts. Every role and key here passed the identifier checks.
+ */
+export const IncidentChainSchema = z.object({
+  /** Roles the thief assumed with the stolen key (or a key derived from it), one entry per role. */
+  roles: z.array(
+    z.object({
+      roleArn: z.string(),
+      roleName: z.string(),
+      accountId: z.string().regex(/^\d{12}$/),
+      /** The thief's session keys of this role. */
+      accessKeyIds: z.array(z.string()),
+      /** When the last of those sessions was issued: a revocation cut off at or after it denies them all. */
+      lastIssuedAt: z.string(),
+      /** When the last of those sessions expires. */
+      expiresAt: z.string(),
+    }),
+  ),
+  /** Long-term access keys the thief created: deactivated, never deleted. */
+  accessKeys: z.array(
+    z.object({
+      accessKeyId: z.string(),
+      userName: z.string(),
+      accountId: z.string().regex(/^\d{12}$/),
+    }),
+  ),
+  /** Everything else, for a person: persistence credtrail does not touch, and entries it refused. */
+  manual: z.array(
+    z.object({
+      kind: z.string(),
+      id: z.string(),
+      context: z.string().nullable(),
+      accountId: z.string(),
+      region: z.string(),
+    }),
+  ),
+});
+export type IncidentChain = z.infer<typeof IncidentChainSchema>;
+
 /** One incident, whatever reported it: the responder's only input to planning. */
 export const IncidentSchema = z.object({
   incidentId: z.string(),
@@ -29,6 +69,8 @@ export const IncidentSchema = z.object({
   }),
   firstSeen: z.string().nullable(),
   lastSeen: z.string().nullable(),
+  /** Issue 17: what the stolen key minted and left behind (credtrail findings with `taint` only). */
+  chain: IncidentChainSchema.optional(),
   /** GuardDuty `CreateSampleFindings` output: parsed, reported, never acted on. */
   sample: z.boolean(),
 });

@@ -61,3 +61,22 @@ export const UNOBSERVED: ObservedState = {
   roleNetwork: null,
   isolationGroups: {},
 };
+
+/** Issue 17: what was read, in its own account, about one role the thief assumed or one created key. */
+export type ObservedChainRole =
+  { state: 'found'; role: ObservedRole } | { state: 'missing' } | { state: 'unreadable'; reason: string };
+export type ObservedChainKey =
+  | { state: 'found'; status: 'Active' | 'Inactive' }
+  | { state: 'missing' }
+  | { state: 'unreadable'; reason: string };
+
+/** Roles by chainRoleKey, keys by access key id. Absent altogether when nothing was read (offline). */
+export interface ObservedChain {
+  roles: ReadonlyMap<string, ObservedChainRole>;
+  accessKeys: ReadonlyMap<string, ObservedChainKey>;
+}
+
+/** IAM role names are unique regardless of case within an account. */
+export function chainRoleKey(accountId: string, roleName: string): string {
+  return `${accountId}/${roleName.toLowerCase()}`;
+}

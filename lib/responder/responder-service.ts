@@ -7,8 +7,9 @@ import type {
 } from '../contracts/response-event';
 import { SETTLED_STATUSES, type AuditStore, type IncidentRecord, type IncidentStatus } from './audit-store';
 import type { AccountGateways } from './call-executor';
+import { gatewaysByAccount, observeChain, type GatewaysByAccount } from './chain-state-reader';
 import type { Incident } from './incident-schema';
-import { UNOBSERVED, type ObservedState } from './observed-state';
+import { UNOBSERVED, type ObservedChain, type ObservedState } from './observed-state';
 import type { RateLimiter } from './rate-limiter';
 import { settingsForRole, type ResponseConfig } from './response-config-schema';
 import { planDetail } from './response-details';
@@ -22,6 +23,7 @@ import {
   type ResponseStage,
 } from './response-errors';
 import { actionableSteps, downgradeToAlertOnly, type ResponsePlan } from './response-plan';
+import { credentialProofRefusal } from './credential-proof';
 import { planResponse, reasonsNotToRead } from './response-planner';
 import { StateReader } from './state-reader';
 import { recordUnexecuted, runSteps, stepContextOf, type StepOutcome } from './step-runner';
@@ -163,7 +165,7 @@ async function carryThrough(
   deps: ResponderDependencies,
 ): Promise<ResponseOutcome> {
   const { incidentId } = incident;
-  let gateways: AccountGateways | null = null;
+  let gateways: GatewaysByAccount | null = null;
   let plan: ResponsePlan;
   if (existing === null) {
     ({ plan, gateways } = await planFresh(incident, mode, deps));
@@ -210,8 +212,8 @@ async function carryThrough(
     await settle(incidentId, mode, status, deps);
     return { incidentId, status, plan, steps };
   }
-  gateways ??= await inStage('assuming the member role', () =>
-    gatewaysForIncident(incident, deps, 'credtrail'),
+  gateways ??= await inStage('assuming the member role', async () =>
+    memberGateways(incident, deps, 'credtrail', await gatewaysForIncident(incident, deps, 'credtrail')),
   );
   const run = await runSteps(plan.steps, gateways, context, recorded, existing !== null);
   state.run = run;
@@ -224,10 +226,11 @@ async function planFresh(
   incident: Incident,
   mode: ResponseMode,
   deps: ResponderDependencies,
-): Promise<{ plan: ResponsePlan; gateways: AccountGateways | null }> {
+): Promise<{ plan: ResponsePlan; gateways: GatewaysByAccount | null }> {
   const now = deps.now();
-  let gateways: AccountGateways | null = null;
+  let gateways: GatewaysByAccount | null = null;
   let observed: ObservedState = UNOBSERVED;
+  let observedChain: ObservedChain | undefined;
   const wanted = settingsForRole(deps.config, incident.roleName).actions[incident.severity];
   // Unknown state means unknown protection: a plan is only made from state that was read.
   // A sample, a type the responder does not act on, or no configured action: nothing is read.
@@ -235,16 +238,23 @@ async function planFresh(
     const reached = await inStage('assuming the member role', () =>
       gatewaysForIncident(incident, deps, 'credtrail'),
     );
-    gateways = reached;
+    const byAccount = memberGateways(incident, deps, 'credtrail', reached);
+    gateways = byAccount;
     observed = await inStage('reading the current state', () =>
       new StateReader(reached.iam, reached.ec2, deps.config).observe(incident, wanted),
     );
+    // Issue 17: the chain's roles and keys, read in their accounts, once the instance's proof holds.
+    const chain = incident.chain;
+    if (chain !== undefined && credentialProofRefusal(incident, observed) === null) {
+      observedChain = await inStage('reading the current state', () => observeChain(chain, byAccount));
+    }
   }
   let plan = planResponse({
     incident,
     config: deps.config,
     mode,
     observed,
+    ...(observedChain !== undefined ? { observedChain } : {}),
     now,
     responderRoleNames: deps.responderRoleNames,
   });
@@ -328,6 +338,20 @@ async function inStage<T>(stage: ResponseStage, work: () => Promise<T>): Promise
   } catch (error) {
     throw new StageError(stage, error);
   }
+}
+
+/** Gateways per account for one response: the incident's (already assumed) and, on demand, the chain's. */
+function memberGateways(
+  incident: Incident,
+  deps: ResponderDependencies,
+  prefix: string,
+  own: AccountGateways,
+): GatewaysByAccount {
+  return gatewaysByAccount(
+    (accountId) =>
+      deps.gatewaysFor(accountId, incident.region, incident.partition, `${prefix}-${incident.incidentId}`),
+    { accountId: incident.accountId, gateways: own },
+  );
 }
 
 function gatewaysForIncident(

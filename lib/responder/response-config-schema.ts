@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import {
-  ResponseActionSchema,
+  ConfiguredActionSchema,
   ResponseModeSchema,
-  type ResponseAction,
+  type ConfiguredAction,
   type ResponseMode,
 } from '../contracts/response-event';
 import { globMatches } from './protection/glob';
@@ -25,9 +25,9 @@ export const RoleRuleSchema = z
     mode: ResponseModeSchema.optional(),
     actions: z
       .object({
-        HIGH: z.array(ResponseActionSchema).optional(),
-        MEDIUM: z.array(ResponseActionSchema).optional(),
-        LOW: z.array(ResponseActionSchema).optional(),
+        HIGH: z.array(ConfiguredActionSchema).optional(),
+        MEDIUM: z.array(ConfiguredActionSchema).optional(),
+        LOW: z.array(ConfiguredActionSchema).optional(),
       })
       .strict()
       .optional(),
@@ -46,9 +46,9 @@ export const ResponseConfigSchema = z.object({
   mode: ResponseModeSchema.default('dry-run'),
   actions: z
     .object({
-      HIGH: z.array(ResponseActionSchema).default(['revoke-sessions', 'pin-to-network']),
-      MEDIUM: z.array(ResponseActionSchema).default(['pin-to-network']),
-      LOW: z.array(ResponseActionSchema).default([]),
+      HIGH: z.array(ConfiguredActionSchema).default(['revoke-sessions', 'pin-to-network']),
+      MEDIUM: z.array(ConfiguredActionSchema).default(['pin-to-network']),
+      LOW: z.array(ConfiguredActionSchema).default([]),
     })
     .prefault({}),
   /** Role rules, first match wins (see RoleRuleSchema). */
@@ -116,7 +116,7 @@ export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 
 export interface RoleSettings {
   readonly mode: ResponseMode;
-  readonly actions: Readonly<Record<Severity, readonly ResponseAction[]>>;
+  readonly actions: Readonly<Record<Severity, readonly ConfiguredAction[]>>;
   /** The pattern of the role rule that decided, or null for the top-level settings. */
   readonly rule: string | null;
 }

@@ -28,6 +28,7 @@ export function planDetail(plan: ResponsePlan, phase: ResponsePhase): ResponsePl
       status: step.status,
       reason: step.reason,
       calls: step.calls.map((call) => ({ api: call.api, input: call.input })),
+      ...(step.accountId !== undefined ? { accountId: step.accountId } : {}),
       priorState: step.priorState,
       notes: step.notes,
     })),
@@ -40,7 +41,8 @@ export function stepDetail(outcome: StepRecord, incident: Incident): ResponseSte
     phase: outcome.phase,
     incidentId: outcome.incidentId,
     findingId: incident.findingId,
-    accountId: incident.accountId,
+    // A step of the chain (issue 17) may act in another account.
+    accountId: outcome.accountId ?? incident.accountId,
     mode: outcome.mode,
     stepIndex: outcome.index,
     action: outcome.action,

@@ -78,6 +78,15 @@ export const ApiCallSchema = z.discriminatedUnion('api', [
     input: z.object({ AssociationId: z.string() }),
   }),
   z.object({
+    api: z.literal('iam:UpdateAccessKey'),
+    // A status change only: credtrail never deletes a key (it is evidence, and undo re-activates it).
+    input: z.object({
+      UserName: z.string(),
+      AccessKeyId: z.string(),
+      Status: z.enum(['Active', 'Inactive']),
+    }),
+  }),
+  z.object({
     api: z.literal('ec2:AssociateIamInstanceProfile'),
     input: z.object({ InstanceId: z.string(), IamInstanceProfile: z.object({ Arn: z.string() }) }),
   }),
@@ -112,9 +121,18 @@ export const QuarantinePriorStateSchema = z.object({
   profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
 });
 
+export const AccessKeyPriorStateSchema = z.object({
+  kind: z.literal('access-key'),
+  userName: z.string(),
+  accessKeyId: z.string(),
+  /** The key's status as ListAccessKeys said before the step; null when not read (offline). */
+  previousStatus: z.enum(['Active', 'Inactive']).nullable(),
+});
+
 export const PriorStateSchema = z.discriminatedUnion('kind', [
   RolePolicyPriorStateSchema,
   QuarantinePriorStateSchema,
+  AccessKeyPriorStateSchema,
   z.object({ kind: z.literal('none') }),
 ]);
 export type PriorState = z.infer<typeof PriorStateSchema>;
@@ -125,6 +143,8 @@ export const PlanStepSchema = z.object({
   status: StepStatusSchema,
   reason: z.string(),
   calls: z.array(ApiCallSchema),
+  /** Set when the step acts in another account than the incident's (issue 17's chain). */
+  accountId: z.string().optional(),
   priorState: PriorStateSchema,
   notes: z.array(z.string()),
 });

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { ResponseAction, ResponseMode } from '../contracts/response-event';
+import type { ConfiguredAction, ResponseAction, ResponseMode } from '../contracts/response-event';
 import { pinToNetworkPolicy, PIN_POLICY_NAME, type RoleNetwork } from '../../policies/pin-to-network-policy';
 import {
   countPolicyCharacters,
@@ -12,9 +12,10 @@ import {
   revokeCutoffOf,
   revokeOldSessionsPolicy,
 } from '../../policies/revoke-old-sessions-policy';
+import { planChainSteps } from './chain-planner';
 import { credentialProofRefusal, findingTypeRefusal } from './credential-proof';
 import type { Incident } from './incident-schema';
-import type { ObservedState } from './observed-state';
+import type { ObservedChain, ObservedState } from './observed-state';
 import { planQuarantine } from './quarantine-planner';
 import { roleProtectionReason, type RoleProtectionSettings } from './resource-protection';
 import { settingsForRole, type ResponseConfig } from './response-config-schema';
@@ -28,12 +29,18 @@ export interface PlanInput {
   /** Overrides the configured mode, the role's or the top level's (the CLI's `--enforce`). */
   mode?: ResponseMode;
   observed: ObservedState;
+  /** Issue 17: what was read about the chain's roles and keys, in their accounts; absent offline. */
+  observedChain?: ObservedChain;
   now: Date;
   /** Role names that are always protected, e.g. the member response role the responder assumes. */
   responderRoleNames: readonly string[];
 }
 
-const ACTION_ORDER: readonly ResponseAction[] = ['revoke-sessions', 'pin-to-network', 'quarantine-instance'];
+const ACTION_ORDER: readonly ConfiguredAction[] = [
+  'revoke-sessions',
+  'pin-to-network',
+  'quarantine-instance',
+];
 
 /**
  * Why nothing will be planned for this incident, decided from the finding and the configuration alone:
@@ -77,7 +84,7 @@ export function planResponse(input: PlanInput): ResponsePlan {
   const sizes = new Map(
     (input.observed.role?.inlinePolicies ?? []).map((p) => [p.name, countPolicyCharacters(p.document)]),
   );
-  const steps: PlanStep[] = wanted.map((action, index) => {
+  const own: PlanStep[] = wanted.map((action, index) => {
     switch (action) {
       case 'revoke-sessions':
         return planRevoke(input, index, sizes);
@@ -87,6 +94,8 @@ export function planResponse(input: PlanInput): ResponsePlan {
         return planQuarantine(input, index);
     }
   });
+  // Issue 17: the roles the thief assumed and the keys it created, after the instance's own steps.
+  const steps = [...own, ...planChainSteps(input, own.length)];
   // A step that cannot be done stops the plan: what comes after is not attempted.
   const failedAt = steps.findIndex((step) => step.status === 'failed');
   const settled = steps.map((step, index) =>

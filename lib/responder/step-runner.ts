@@ -1,6 +1,7 @@
 import type { ResponseMode, ResponsePhase } from '../contracts/response-event';
 import { StepRecordSchema, type AuditStore, type StepRecord } from './audit-store';
 import { executeCall, failClosedAfter, type AccountGateways } from './call-executor';
+import type { GatewaysByAccount } from './chain-state-reader';
 import type { Incident } from './incident-schema';
 import { describeError, StageError } from './response-errors';
 import { stepDetail } from './response-details';
@@ -55,7 +56,7 @@ export interface StepRun {
  */
 export async function runSteps(
   steps: readonly PlanStep[],
-  gateways: AccountGateways,
+  gatewaysFor: GatewaysByAccount,
   context: StepRunContext,
   recorded: readonly StepRecord[] = [],
   resuming = false,
@@ -78,36 +79,20 @@ export async function runSteps(
     const start = earlier?.appliedCalls ?? 0;
     let applied = start;
     let stoppedBy: StepCallError | null = null;
-    for (const call of step.calls.slice(start)) {
-      // Only the first call of an interrupted step may have applied without its record.
-      const uncertain = resuming && applied === start;
-      try {
-        if (!(uncertain && (await alreadyInEffect(call, gateways, refs)))) {
-          await executeCall(call, gateways, refs);
-        }
-      } catch (error) {
-        if (!(uncertain && meansAlreadyApplied(call, error))) {
-          stoppedBy = new StepCallError(call.api, error);
-          break;
-        }
-      }
-      applied += 1;
-      const progress = outcomeOf(
-        step,
-        context,
-        applied === step.calls.length ? 'applied' : 'planned',
-        applied === step.calls.length
-          ? step.reason
-          : `interrupted after ${applied} of ${step.calls.length} calls`,
-        applied,
-        null,
-        Object.fromEntries(refs),
-      );
-      await record(progress, context);
+    // A step of the chain (issue 17) acts in its own account, through the member role there.
+    let gateways: AccountGateways | null = null;
+    try {
+      gateways = await gatewaysFor(step.accountId ?? context.incident.accountId);
+    } catch (error) {
+      stoppedBy = new StepCallError('sts:AssumeRole', error);
+    }
+    if (gateways !== null) {
+      ({ applied, stoppedBy } = await runCalls(step, start, gateways, refs, context, resuming));
     }
     if (stoppedBy !== null) {
       // A quarantine fails closed: no interface is left in the all-open transition group.
-      const recovered = await failClosedAfter(step.calls.slice(0, applied + 1), gateways, refs);
+      const recovered =
+        gateways === null ? {} : await failClosedAfter(step.calls.slice(0, applied + 1), gateways, refs);
       const moves = Object.entries(recovered).map(([key, where]) => `${key.split(':')[1] ?? key} → ${where}`);
       const failed = outcomeOf(
         step,
@@ -141,6 +126,47 @@ export async function runSteps(
     outcomes.push(done);
   }
   return { outcomes, stopped: null };
+}
+
+/** Sends a step's calls from `start`, recording each; stops at the first that fails. */
+async function runCalls(
+  step: PlanStep,
+  start: number,
+  gateways: AccountGateways,
+  refs: Map<string, string>,
+  context: StepRunContext,
+  resuming: boolean,
+): Promise<{ applied: number; stoppedBy: StepCallError | null }> {
+  let applied = start;
+  let stoppedBy: StepCallError | null = null;
+  for (const call of step.calls.slice(start)) {
+    // Only the first call of an interrupted step may have applied without its record.
+    const uncertain = resuming && applied === start;
+    try {
+      if (!(uncertain && (await alreadyInEffect(call, gateways, refs)))) {
+        await executeCall(call, gateways, refs);
+      }
+    } catch (error) {
+      if (!(uncertain && meansAlreadyApplied(call, error))) {
+        stoppedBy = new StepCallError(call.api, error);
+        break;
+      }
+    }
+    applied += 1;
+    const progress = outcomeOf(
+      step,
+      context,
+      applied === step.calls.length ? 'applied' : 'planned',
+      applied === step.calls.length
+        ? step.reason
+        : `interrupted after ${applied} of ${step.calls.length} calls`,
+      applied,
+      null,
+      Object.fromEntries(refs),
+    );
+    await record(progress, context);
+  }
+  return { applied, stoppedBy };
 }
 
 /**
@@ -221,6 +247,7 @@ function outcomeOf(
     status,
     reason,
     calls: step.calls,
+    ...(step.accountId !== undefined ? { accountId: step.accountId } : {}),
     priorState: step.priorState,
     notes: step.notes,
     appliedCalls,

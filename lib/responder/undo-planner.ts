@@ -1,10 +1,16 @@
 import { PIN_POLICY_NAME } from '../../policies/pin-to-network-policy';
 import { REVOKE_POLICY_NAME } from '../../policies/revoke-old-sessions-policy';
 import type { StepRecord } from './audit-store';
-import { identifierProblems } from './aws-identifiers';
+import { chainKeyProblem, chainRoleProblem, identifierProblems } from './aws-identifiers';
 import { FAIL_CLOSED_OUTPUT_PREFIX } from './call-executor';
 import type { Incident } from './incident-schema';
-import type { ObservedInstanceProfile, ObservedState } from './observed-state';
+import {
+  chainRoleKey,
+  type ObservedChain,
+  type ObservedInstanceProfile,
+  type ObservedRole,
+  type ObservedState,
+} from './observed-state';
 import { QUARANTINE_TAG_KEY } from './quarantine-planner';
 import { instanceProtectionReason, roleProtectionReason } from './resource-protection';
 import type { ResponseConfig } from './response-config-schema';
@@ -27,6 +33,14 @@ export function checkRecordedIncident(incidentId: string, incident: Incident): v
   if (incident.incidentId !== incidentId)
     throw new UntrustedAuditRecordError(incidentId, `its plan is for incident ${incident.incidentId}`);
   const problems = identifierProblems(incident);
+  for (const role of incident.chain?.roles ?? []) {
+    const problem = chainRoleProblem(role.roleArn, role.accountId, incident.partition);
+    if (problem !== null) problems.push(problem);
+  }
+  for (const key of incident.chain?.accessKeys ?? []) {
+    const problem = chainKeyProblem(key.accessKeyId, key.userName, key.accountId);
+    if (problem !== null) problems.push(problem);
+  }
   if (problems.length > 0) throw new UntrustedAuditRecordError(incidentId, problems.join('; '));
 }
 
@@ -46,6 +60,8 @@ export interface UndoContext {
   recordedProfile: ObservedInstanceProfile | null;
   config: ResponseConfig;
   responderRoleNames: readonly string[];
+  /** Issue 17: the chain's roles and keys as their accounts describe them now. */
+  observedChain?: ObservedChain;
 }
 
 /**
@@ -65,22 +81,122 @@ function failedClosed(record: StepRecord): boolean {
   return Object.keys(record.outputs).some((key) => key.startsWith(FAIL_CLOSED_OUTPUT_PREFIX));
 }
 
-type StepBase = Pick<PlanStep, 'index' | 'action' | 'priorState' | 'notes'>;
+type StepBase = Pick<PlanStep, 'index' | 'action' | 'priorState' | 'notes' | 'accountId'>;
 
 function refused(base: StepBase, reason: string): PlanStep {
   return { ...base, status: 'failed', reason: `refused: ${reason}`, calls: [] };
 }
 
 function undoStep(record: StepRecord, index: number, context: UndoContext): PlanStep {
-  const base: StepBase = { index, action: record.action, priorState: record.priorState, notes: [] };
+  const base: StepBase = {
+    index,
+    action: record.action,
+    priorState: record.priorState,
+    notes: [],
+    ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
+  };
   if (record.incidentId !== context.incidentId)
     return refused(base, `record belongs to incident ${record.incidentId}, not ${context.incidentId}`);
-  if (record.priorState.kind === 'role-policy') return undoRolePolicy(record, base, context);
+  if (record.action === 'revoke-derived-sessions') return undoChainRevoke(record, base, context);
+  if (record.priorState.kind === 'access-key') return undoDeactivation(record, base, context);
+  if (record.accountId !== undefined && record.accountId !== context.incident.accountId)
+    return refused(base, `a ${record.action} step acts in the incident's account, not ${record.accountId}`);
+  if (record.priorState.kind === 'role-policy')
+    return undoRolePolicy(record, base, context, context.observed.role, context.incident.roleName);
   if (record.priorState.kind === 'instance') return undoQuarantine(record, base, context);
   return { ...base, status: 'skipped', reason: 'nothing recorded to restore', calls: [] };
 }
 
-function undoRolePolicy(record: StepRecord, base: StepBase, context: UndoContext): PlanStep {
+/** Issue 17: a role the thief assumed, in its account; only one the incident's chain names. */
+function undoChainRevoke(record: StepRecord, base: StepBase, context: UndoContext): PlanStep {
+  const prior = record.priorState;
+  if (prior.kind !== 'role-policy') return refused(base, 'not a role policy record');
+  const accountId = record.accountId ?? context.incident.accountId;
+  const named = context.incident.chain?.roles.find(
+    (role) => role.accountId === accountId && role.roleName.toLowerCase() === prior.roleName.toLowerCase(),
+  );
+  if (named === undefined)
+    return refused(base, `role ${prior.roleName} in account ${accountId} is not in the incident's chain`);
+  const observation = context.observedChain?.roles.get(chainRoleKey(accountId, named.roleName));
+  if (observation?.state === 'unreadable')
+    return refused(
+      base,
+      `role ${named.roleName} in account ${accountId} could not be read (${observation.reason})`,
+    );
+  const role = observation?.state === 'found' ? observation.role : null;
+  return undoRolePolicy(record, base, context, role, named.roleName);
+}
+
+/** Issue 17: re-activates a key the response deactivated, if the chain names it and it is inactive now. */
+function undoDeactivation(record: StepRecord, base: StepBase, context: UndoContext): PlanStep {
+  const prior = record.priorState;
+  if (prior.kind !== 'access-key') return refused(base, 'not an access key record');
+  const accountId = record.accountId ?? context.incident.accountId;
+  const named = context.incident.chain?.accessKeys.find(
+    (key) =>
+      key.accessKeyId === prior.accessKeyId && key.userName === prior.userName && key.accountId === accountId,
+  );
+  if (named === undefined)
+    return refused(
+      base,
+      `key ${prior.accessKeyId} of ${prior.userName} is not one the incident's chain created`,
+    );
+  const foreign = record.calls
+    .slice(0, record.appliedCalls)
+    .find(
+      (call) =>
+        call.api !== 'iam:UpdateAccessKey' ||
+        call.input.AccessKeyId !== named.accessKeyId ||
+        call.input.UserName !== named.userName ||
+        call.input.Status !== 'Inactive',
+    );
+  if (foreign !== undefined)
+    return refused(
+      base,
+      `recorded call ${foreign.api} is not credtrail's deactivation of ${named.accessKeyId}`,
+    );
+  if (prior.previousStatus === null)
+    return {
+      ...base,
+      status: 'failed',
+      reason: `prior status of key ${named.accessKeyId} was not recorded`,
+      calls: [],
+    };
+  if (prior.previousStatus === 'Inactive')
+    return { ...base, status: 'skipped', reason: `key ${named.accessKeyId} was already inactive`, calls: [] };
+  const now = context.observedChain?.accessKeys.get(named.accessKeyId);
+  if (now?.state !== 'found')
+    return {
+      ...base,
+      status: now?.state === 'missing' ? 'skipped' : 'failed',
+      reason:
+        now?.state === 'missing'
+          ? `key ${named.accessKeyId} of ${named.userName} no longer exists`
+          : `key ${named.accessKeyId} of ${named.userName} could not be read${now?.state === 'unreadable' ? ` (${now.reason})` : ''}`,
+      calls: [],
+    };
+  if (now.status === 'Active')
+    return { ...base, status: 'skipped', reason: `key ${named.accessKeyId} is active already`, calls: [] };
+  return {
+    ...base,
+    status: 'planned',
+    reason: `re-activate access key ${named.accessKeyId} of ${named.userName} (account ${accountId})`,
+    calls: [
+      {
+        api: 'iam:UpdateAccessKey',
+        input: { UserName: named.userName, AccessKeyId: named.accessKeyId, Status: 'Active' },
+      },
+    ],
+  };
+}
+
+function undoRolePolicy(
+  record: StepRecord,
+  base: StepBase,
+  context: UndoContext,
+  role: ObservedRole | null,
+  expectedRoleName: string,
+): PlanStep {
   const prior = record.priorState;
   if (prior.kind !== 'role-policy') return refused(base, 'not a role policy record');
   if (!prior.known) {
@@ -93,11 +209,10 @@ function undoRolePolicy(record: StepRecord, base: StepBase, context: UndoContext
   }
   if (!CREDTRAIL_POLICY_NAMES.includes(prior.policyName))
     return refused(base, `${prior.policyName} is not a policy credtrail writes`);
-  const role = context.observed.role;
-  if (role === null) return refused(base, `role ${context.incident.roleName} was not found`);
+  if (role === null) return refused(base, `role ${expectedRoleName} was not found`);
   const sameRole = (name: string) => name.toLowerCase() === role.name.toLowerCase();
-  if (!sameRole(prior.roleName) || !sameRole(context.incident.roleName))
-    return refused(base, `record names role ${prior.roleName}, the incident's role is ${role.name}`);
+  if (!sameRole(prior.roleName) || !sameRole(expectedRoleName))
+    return refused(base, `record names role ${prior.roleName}, the role to restore is ${role.name}`);
   // What was applied must be credtrail's own write: this policy, on this role, Deny-only.
   const foreign = record.calls
     .slice(0, record.appliedCalls)

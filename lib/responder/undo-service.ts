@@ -4,8 +4,11 @@ import { planDetail } from './response-details';
 import type { PlanStep, ResponsePlan } from './response-plan';
 import type { ResponderDependencies } from './responder-service';
 import { closeStoppedRun, runSteps, stepContextOf, type StepOutcome } from './step-runner';
+import { gatewaysByAccount, observeChain } from './chain-state-reader';
 import { StateReader } from './state-reader';
 import { checkRecordedIncident, planUndo } from './undo-planner';
+
+const CHAIN_UNDO: ReadonlySet<string> = new Set(['revoke-derived-sessions', 'deactivate-access-key']);
 
 export interface UndoOutcome {
   incidentId: string;
@@ -45,6 +48,18 @@ export async function undoIncident(
     gateways.ec2,
     deps.config,
   ).observeForUndo(incident, recordedProfileArn(recorded));
+  const byAccount = gatewaysByAccount(
+    (accountId) =>
+      deps.gatewaysFor(accountId, incident.region, incident.partition, `credtrail-undo-${incidentId}`),
+    { accountId: incident.accountId, gateways },
+  );
+  // Issue 17: the chain's roles and keys, read now in their accounts, when a chain step is to be undone.
+  const chain = incident.chain;
+  const observedChain =
+    chain !== undefined &&
+    recorded.some((step) => step.accountId !== undefined || CHAIN_UNDO.has(step.action))
+      ? await observeChain(chain, byAccount)
+      : undefined;
   const undoSteps = planUndo(recorded, {
     incidentId,
     incident,
@@ -52,6 +67,7 @@ export async function undoIncident(
     recordedProfile,
     config: deps.config,
     responderRoleNames: deps.responderRoleNames,
+    ...(observedChain !== undefined ? { observedChain } : {}),
   });
   const undoPlan: ResponsePlan = {
     ...record.plan,
@@ -65,7 +81,7 @@ export async function undoIncident(
 
   await deps.publisher.publishPlan(planDetail(undoPlan, 'undo'));
   const context = stepContextOf(incident, 'enforce', 'undo', deps);
-  const run = await runSteps(undoSteps, gateways, context);
+  const run = await runSteps(undoSteps, byAccount, context);
   const steps = await closeStoppedRun(undoSteps, run, context);
   // A step refused at planning (a record that does not check out) is a failure to undo, too.
   const refused = undoSteps.some((step) => step.status === 'failed');

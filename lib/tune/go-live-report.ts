@@ -4,7 +4,7 @@ import {
   RESPONDABLE_FINDING_TYPES,
   type FindingDetail,
 } from '../contracts/finding-event';
-import type { ResponseAction } from '../contracts/response-event';
+import { isConfiguredAction, type ConfiguredAction } from '../contracts/response-event';
 import { normaliseEvent } from '../responder/incident-normaliser';
 import { UNOBSERVED } from '../responder/observed-state';
 import { settingsForRole, type ResponseConfig, type RoleRule } from '../responder/response-config-schema';
@@ -177,7 +177,7 @@ function plansOfRecord(input: GoLiveInput): {
 }
 
 function tally(plans: readonly PlanOfRecord[]): ActionTally {
-  const counts: Record<ResponseAction, number> = {
+  const counts: Record<ConfiguredAction, number> = {
     'revoke-sessions': 0,
     'pin-to-network': 0,
     'quarantine-instance': 0,
@@ -192,7 +192,8 @@ function tally(plans: readonly PlanOfRecord[]): ActionTally {
       if (step.status !== 'planned' || step.calls.length === 0) continue;
       acting = true;
       if (step.action === 'quarantine-instance') quarantined.add(plan.incident.instanceId);
-      else counts[step.action]++;
+      // The chain's steps (issue 17) belong to the incident already counted.
+      else if (isConfiguredAction(step.action)) counts[step.action]++;
     }
     if (acting) incidents++;
   }

@@ -129,7 +129,14 @@ describe('member response role, simulated: every planned call is still allowed',
       ['iam:PassRole', role('WebAppRole'), 'the recorded role to that instance', toEc2Instance],
       ['ec2:DeleteTags', INSTANCE, 'the quarantine tag', { 'aws:TagKeys': ['credtrail:quarantine'] }],
     ],
-    'access keys (issue 17)': [['iam:UpdateAccessKey', user('ci-deployer'), 'deactivates a key', {}]],
+    'access keys (issue 17)': [
+      ['iam:ListAccessKeys', user('ci-deployer'), "reads a created key's status before and at undo", {}],
+      ['iam:UpdateAccessKey', user('ci-deployer'), 'deactivates a key, and undo re-activates it', {}],
+    ],
+    'roles the thief assumed (issue 17)': [
+      ['iam:GetRole', role('admin-role'), 'path and tags decide protection', {}],
+      ['iam:PutRolePolicy', role('admin-role'), 'RevokeOldSessions on the derived role', {}],
+    ],
   };
 
   for (const [call, cases] of Object.entries(planned)) {
