@@ -27,7 +27,7 @@ import { notify } from '../../lib/notifier/notify';
 import { SnsGateway } from '../../lib/notifier/sns-gateway';
 import { ResponseConfigSchema } from '../../lib/responder/response-config-schema';
 import { FindingItemSchema } from '../../lib/state/state-items';
-import { ItemKind, OUTBOX_PARTITION } from '../../lib/state/state-table';
+import { ItemKind, OUTBOX_PARTITION, findingKey } from '../../lib/state/state-table';
 import { deliveryRecord, useRecord } from '../support/cloudtrail-records';
 import { faults } from './fault-switch';
 
@@ -240,7 +240,7 @@ export async function storedState(client: DynamoDBClient, tableName: string): Pr
   const { Items } = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   for (const item of Items ?? []) {
     if (item['pk'] === OUTBOX_PARTITION) outbox.push(String(item['findingId']));
-    else if (item['sk'] === ItemKind.Finding) {
+    else if (item['sk'] === ItemKind.Finding && String(item['pk']).startsWith(findingKey(''))) {
       const finding = FindingItemSchema.parse(item);
       findings.set(finding.detail.findingId, {
         eventCount: finding.detail.eventCount,
