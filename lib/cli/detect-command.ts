@@ -164,7 +164,8 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       stderr.write(`${formatSummary(report)}\n`);
     } else {
       for (const finding of report.findings) stdout.write(`${formatFinding(finding)}\n\n`);
-      if (report.findings.length === 0)
+      // Said only when some file was judged: when none was, the error below explains why.
+      if (report.findings.length === 0 && report.files > report.skippedFiles.length)
         stdout.write('No instance credentials were used away from their instance.\n\n');
       stdout.write(`${formatSummary(report)}\n`);
     }
@@ -172,7 +173,13 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
       stderr.write('error: no CloudTrail log files found under the given paths\n');
       return ExitCode.Error;
     }
-    if (report.files === report.skippedFiles.length) return ExitCode.Error;
+    if (report.files === report.skippedFiles.length) {
+      // Nothing was judged: "no findings" would be a lie (a folder of other JSON, every file corrupt).
+      stderr.write(
+        `error: none of the ${report.files} files holds CloudTrail records (each is listed above with the reason)\n`,
+      );
+      return ExitCode.Error;
+    }
     return report.findings.some((finding) => failsRun(finding, flags.failOn))
       ? ExitCode.Findings
       : ExitCode.NoFindings;

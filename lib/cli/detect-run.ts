@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EventReorderBuffer } from '../cloudtrail/event-order';
-import { CorruptLogFileError, readLogFile } from '../cloudtrail/log-file';
+import { CorruptLogFileError, MAX_LOG_FILE_BYTES, readLogFile } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
 import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
@@ -21,6 +21,8 @@ export interface DetectionOptions {
   readonly reorderWindowMs: number;
   readonly clock: () => number;
   readonly s3: () => S3Client | Promise<S3Client>;
+  /** The size cap of one file, local or S3 (default MAX_LOG_FILE_BYTES, 512 MiB). */
+  readonly maxFileBytes?: number;
 }
 
 export interface SkippedFile {
@@ -59,7 +61,8 @@ export async function runDetection(
   options: DetectionOptions,
   progress: DetectionProgress = {},
 ): Promise<DetectionReport> {
-  const files = await listLogFiles(options.paths, options.s3);
+  const maxFileBytes = options.maxFileBytes ?? MAX_LOG_FILE_BYTES;
+  const files = await listLogFiles(options.paths, options.s3, { maxFileBytes });
   progress.onStart?.(files);
   const detector = new Detector({
     store: options.store,
@@ -83,7 +86,7 @@ export async function runDetection(
     addBatchStats(stats, result.stats);
   };
 
-  for (const [file, read] of readAhead(files, READ_AHEAD)) {
+  for (const [file, read] of readAhead(files, READ_AHEAD, maxFileBytes)) {
     const outcome = await read;
     if ('reason' in outcome) {
       const skipped = { name: file.name, reason: outcome.reason };
@@ -135,19 +138,19 @@ type ReadOutcome = { readonly records: unknown[] } | { readonly reason: string }
 function* readAhead(
   files: readonly LogFileRef[],
   depth: number,
+  maxFileBytes: number,
 ): Generator<[LogFileRef, Promise<ReadOutcome>]> {
   const pending: Promise<ReadOutcome>[] = [];
+  const skipped = (error: unknown): ReadOutcome => ({
+    reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error),
+  });
   const start = (file: LogFileRef): Promise<ReadOutcome> =>
-    file.open().then(
-      (body) =>
-        readLogFile(file.name, body).then(
-          (records) => ({ records }),
-          (error: unknown) => ({
-            reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error),
-          }),
-        ),
-      (error: unknown) => ({ reason: messageOf(error) }),
-    );
+    file
+      .open()
+      .then(
+        (body) => readLogFile(file.name, body, maxFileBytes).then((records) => ({ records }), skipped),
+        skipped,
+      );
   for (let index = 0; index < files.length; index++) {
     while (pending.length < depth && index + pending.length < files.length) {
       pending.push(start(files[index + pending.length] as LogFileRef));

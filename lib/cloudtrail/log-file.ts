@@ -13,16 +13,24 @@ export class CorruptLogFileError extends Error {
 }
 
 // CloudTrail log files are a few MB at most; a file far beyond this is not one, and reading it whole
-// would take the process down with it.
-const MAX_LOG_FILE_BYTES = 512 * 1024 * 1024;
+// would take the process down with it. Local files, S3 objects and gzip output all stop here.
+export const MAX_LOG_FILE_BYTES = 512 * 1024 * 1024;
+
+export function tooLarge(fileName: string, maxBytes: number): CorruptLogFileError {
+  return new CorruptLogFileError(fileName, `larger than ${maxBytes} bytes`);
+}
 
 /**
  * Reads one file of CloudTrail records: a CloudTrail log file, a bare list, JSON Lines, EventBridge
  * events (lib/cloudtrail/record-formats.ts). Gzip is recognised by its magic bytes, not the name. Anything unreadable
  * becomes a CorruptLogFileError naming the file, so the caller can report it and go on.
  */
-export async function readLogFile(fileName: string, body: Readable | Uint8Array): Promise<unknown[]> {
-  const bytes = await readAll(fileName, body);
+export async function readLogFile(
+  fileName: string,
+  body: Readable | Uint8Array,
+  maxBytes = MAX_LOG_FILE_BYTES,
+): Promise<unknown[]> {
+  const bytes = await readAll(fileName, body, maxBytes);
   try {
     return recordsFromText(bytes.toString('utf8'));
   } catch (error) {
@@ -31,33 +39,36 @@ export async function readLogFile(fileName: string, body: Readable | Uint8Array)
   }
 }
 
-async function readAll(fileName: string, body: Readable | Uint8Array): Promise<Buffer> {
+async function readAll(fileName: string, body: Readable | Uint8Array, maxBytes: number): Promise<Buffer> {
   let raw: Buffer;
   try {
-    raw = body instanceof Uint8Array ? Buffer.from(body) : await collect(fileName, body);
+    raw = body instanceof Uint8Array ? Buffer.from(body) : await collect(fileName, body, maxBytes);
   } catch (error) {
     if (error instanceof CorruptLogFileError) throw error;
     throw new CorruptLogFileError(fileName, `could not be read (${messageOf(error)})`);
   }
+  if (raw.length > maxBytes) throw tooLarge(fileName, maxBytes);
   if (raw.length === 0) throw new CorruptLogFileError(fileName, 'empty file');
   if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   try {
     // Synchronous on purpose: a CloudTrail file inflates in well under a millisecond to a few, and the
     // asynchronous form costs more in chunk callbacks than it saves, measured by `npm run bench`.
-    return gunzipSync(raw, { maxOutputLength: MAX_LOG_FILE_BYTES });
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
   } catch (error) {
     throw new CorruptLogFileError(fileName, `corrupt or truncated gzip (${messageOf(error)})`);
   }
 }
 
-async function collect(fileName: string, stream: Readable): Promise<Buffer> {
+async function collect(fileName: string, stream: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     total += bytes.length;
-    if (total > MAX_LOG_FILE_BYTES)
-      throw new CorruptLogFileError(fileName, `larger than ${MAX_LOG_FILE_BYTES} bytes`);
+    if (total > maxBytes) {
+      stream.destroy();
+      throw tooLarge(fileName, maxBytes);
+    }
     chunks.push(bytes);
   }
   return Buffer.concat(chunks);

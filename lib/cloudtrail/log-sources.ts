@@ -1,17 +1,25 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { readFile as readFileCallback } from 'node:fs';
+import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { deliveryTimeOf, isDigestFile, looksLikeLogFile } from './log-file';
+import { MAX_LOG_FILE_BYTES, deliveryTimeOf, isDigestFile, looksLikeLogFile, tooLarge } from './log-file';
 
 /** One log file to read, wherever it lives. */
 export interface LogFileRef {
   /** A path or s3:// URL, as it is reported to the user. */
   readonly name: string;
-  /** The file's bytes: whole for a local file (one read), a stream for S3. */
+  /**
+   * The file's bytes: whole for a local file (one read, after its size is checked against the cap), a
+   * stream for S3 (stopped at the cap). A file above the cap rejects with CorruptLogFileError unread.
+   */
   open(): Promise<Readable | Uint8Array>;
+}
+
+export interface ListOptions {
+  /** The size cap of one file, the same for local files and S3 objects (default MAX_LOG_FILE_BYTES). */
+  readonly maxFileBytes?: number;
 }
 
 export class LogSourceError extends Error {
@@ -28,14 +36,16 @@ export class LogSourceError extends Error {
 export async function listLogFiles(
   paths: readonly string[],
   s3: () => S3Client | Promise<S3Client>,
+  options: ListOptions = {},
 ): Promise<LogFileRef[]> {
+  const maxBytes = options.maxFileBytes ?? MAX_LOG_FILE_BYTES;
   const refs: LogFileRef[] = [];
   for (const path of paths) {
     if (path.startsWith('s3://')) {
       // The S3 client and its commands load only when an s3:// path is given (CLI start-up, issue 15).
       const { listS3 } = await import('./s3-log-source');
-      refs.push(...(await listS3(path, await s3())));
-    } else refs.push(...(await listLocal(path)));
+      refs.push(...(await listS3(path, await s3(), maxBytes)));
+    } else refs.push(...(await listLocal(path, maxBytes)));
   }
   return sortByDeliveryTime(refs);
 }
@@ -48,14 +58,14 @@ export function sortByDeliveryTime(refs: readonly LogFileRef[]): LogFileRef[] {
     .map(({ ref }) => ref);
 }
 
-async function listLocal(path: string): Promise<LogFileRef[]> {
+async function listLocal(path: string, maxBytes: number): Promise<LogFileRef[]> {
   let info;
   try {
     info = await stat(path);
   } catch {
     throw new LogSourceError(`${path}: no such file or folder`);
   }
-  if (info.isFile()) return [localRef(path)];
+  if (info.isFile()) return [localRef(path, maxBytes)];
   if (!info.isDirectory()) throw new LogSourceError(`${path}: not a file or folder`);
   const refs: LogFileRef[] = [];
   const walk = async (folder: string): Promise<void> => {
@@ -73,7 +83,7 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
       if (entry.isDirectory()) {
         if (!isDigestFile(entry.name)) await walk(full);
       } else if (entry.isFile() && looksLikeLogFile(entry.name)) {
-        refs.push(localRef(full));
+        refs.push(localRef(full, maxBytes));
       }
     }
   };
@@ -84,9 +94,17 @@ async function listLocal(path: string): Promise<LogFileRef[]> {
 // The callback readFile reads a small file in one go; fs/promises' version costs several round trips
 // to the thread pool per file (open, fstat, read, close), which shows over thousands of files.
 export const readLocalFile = promisify(readFileCallback);
+const statLocalFile = promisify(statCallback);
 
-function localRef(path: string): LogFileRef {
-  return { name: path, open: () => readLocalFile(path) };
+/** A local file, its size checked before it is read: a 600 MB file is refused unread, not after. */
+function localRef(path: string, maxBytes: number): LogFileRef {
+  return {
+    name: path,
+    open: async () => {
+      if ((await statLocalFile(path)).size > maxBytes) throw tooLarge(path, maxBytes);
+      return readLocalFile(path);
+    },
+  };
 }
 function unreadableRef(folder: string, error: unknown): LogFileRef {
   return {

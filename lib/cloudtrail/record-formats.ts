@@ -16,26 +16,59 @@ export class UnrecognisedRecordsError extends Error {
   }
 }
 
+const NO_CLOUDTRAIL = 'no CloudTrail records (no "Records" list, no record with an eventID)';
+
+/**
+ * The records of a file, or UnrecognisedRecordsError when it holds no CloudTrail at all: a CloudTrail log
+ * file counts even when its list is empty (nothing happened), any other shape only when at least one of
+ * its values is a CloudTrail record, so a folder of unrelated JSON is an error rather than "no findings".
+ */
 export function recordsFromText(text: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const lines = jsonLines(text);
-    if (lines !== undefined) return lines.flatMap(recordsOf);
-    throw new UnrecognisedRecordsError(`invalid JSON (${messageOf(error)})`);
+    if (lines === undefined) throw new UnrecognisedRecordsError(`invalid JSON (${messageOf(error)})`);
+    return someCloudTrail(lines.flatMap(recordsOf));
   }
-  return recordsOf(parsed);
+  if (isLogFile(parsed)) return parsed.Records;
+  return someCloudTrail(recordsOf(parsed));
+}
+
+function isLogFile(parsed: unknown): parsed is { Records: unknown[] } {
+  return (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    Array.isArray((parsed as Record<string, unknown>)['Records'])
+  );
 }
 
 function recordsOf(parsed: unknown): unknown[] {
   if (Array.isArray(parsed)) return parsed as unknown[];
-  if (typeof parsed === 'object' && parsed !== null) {
-    const records = (parsed as Record<string, unknown>)['Records'];
-    if (Array.isArray(records)) return records as unknown[];
-    if ('eventID' in parsed || 'detail' in parsed) return [parsed];
-  }
-  throw new UnrecognisedRecordsError('no "Records" list: not a CloudTrail log file');
+  if (isLogFile(parsed)) return parsed.Records;
+  return [parsed];
+}
+
+/** The values, unless none of them is a CloudTrail record (a bare `[]` holds nothing wrong either). */
+function someCloudTrail(values: unknown[]): unknown[] {
+  if (values.length > 0 && !values.some(isCloudTrailRecord))
+    throw new UnrecognisedRecordsError(NO_CLOUDTRAIL);
+  return values;
+}
+
+/** A CloudTrail record, or an EventBridge event carrying one ("AWS API Call via CloudTrail"). */
+function isCloudTrailRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  if (typeof record['eventID'] === 'string') return true;
+  const detail = record['detail'];
+  return (
+    record['detail-type'] === 'AWS API Call via CloudTrail' &&
+    typeof detail === 'object' &&
+    detail !== null &&
+    typeof (detail as Record<string, unknown>)['eventID'] === 'string'
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** `--state local:DIR` names a directory that cannot hold state (missing parent, not writable, /proc…). */
@@ -45,9 +45,20 @@ export async function lockStateDirectory(directory: string): Promise<() => Promi
     }
     const holder = (await readFile(path, 'utf8').catch(() => '')).trim();
     if (isAlive(holder)) throw new StateDirectoryBusyError(directory, holder);
+    // Empty and fresh: another run created it and is about to write its pid. Taking it over now would
+    // let both runs open the database.
+    if (holder === '' && (await isFresh(path)))
+      throw new StateDirectoryBusyError(directory, 'not yet written');
     await rm(path, { force: true });
   }
   throw new StateDirectoryBusyError(directory, 'unknown');
+}
+
+const STARTING_GRACE_MS = 10_000;
+
+async function isFresh(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs < STARTING_GRACE_MS;
 }
 
 function isAlive(pid: string): boolean {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExceptionList } from '../../lib/engine/credential-exception';
@@ -72,6 +72,26 @@ describe('openStateStore', () => {
       await first.close();
       const third = await openStateStore(`local:${directory}`, { clock });
       await third.close();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('treats a fresh empty lock as a run starting up, and takes over an old one', async () => {
+    // Prepare: a lock file created by a run that has not written its pid yet.
+    const directory = await mkdtemp(join(tmpdir(), 'credtrail-state-'));
+    try {
+      await writeFile(join(directory, 'credtrail.lock'), '');
+
+      // Act
+      const starting = openStateStore(`local:${directory}`, { clock });
+      await expect(starting).rejects.toThrow(StateDirectoryBusyError);
+      const anHourAgo = new Date(Date.now() - 3600_000);
+      await utimes(join(directory, 'credtrail.lock'), anHourAgo, anHourAgo);
+      const later = await openStateStore(`local:${directory}`, { clock });
+
+      // Assess
+      await later.close();
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
