@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from '../infra/event-patterns';
+import { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from '../infra/responder-threshold';
 import { DEFAULT_THRESHOLDS } from '../tune/tune-thresholds';
 import { processIo, type CliIo } from './detect-command';
 

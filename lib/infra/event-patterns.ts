@@ -205,5 +205,4 @@ export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
   ];
 }
 
-/** GuardDuty's HIGH band starts at 7.0; credtrail's HIGH is 8. */
-export const DEFAULT_RESPONDER_SEVERITY_THRESHOLD = 7;
+export { DEFAULT_RESPONDER_SEVERITY_THRESHOLD } from './responder-threshold';

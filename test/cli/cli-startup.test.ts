@@ -33,12 +33,12 @@ async function loadedAtStartup(entry: string): Promise<string[]> {
   return [...reached];
 }
 
-// `tune` (lib/cli/tune-command.ts) is made lazy on its own branch (issue 16); add it here once merged.
 const COMMANDS = [
   'lib/cli/detect-command.ts',
   'lib/cli/investigate-command.ts',
   'lib/cli/respond-command.ts',
   'lib/cli/demo-command.ts',
+  'lib/cli/tune-command.ts',
 ];
 
 const heavyIn = (modules: readonly string[]) =>

@@ -32,7 +32,12 @@ import { processDetectorBatch } from '../../lib/detector/detector-batch';
 import type { DetectorEnvironment } from '../../lib/detector/detector-environment';
 import { createDetectorRuntime, type DetectorRuntime } from '../../lib/detector/detector-runtime';
 import { ExceptionsTable } from '../../lib/state/exceptions-table';
-import { ensureTable, exceptionsTableDefinition, stateTableDefinition } from '../../lib/state/state-table';
+import {
+  ensureTable,
+  exceptionsTableDefinition,
+  findingKey,
+  stateTableDefinition,
+} from '../../lib/state/state-table';
 import { deliveryRecord, useRecord } from '../fixtures/detector/cloudtrail-records';
 import cloudTrailNotice from '../fixtures/detector/cloudtrail-sns-notice.json';
 import s3Event from '../fixtures/detector/s3-event.json';
@@ -361,7 +366,10 @@ describe('processDetectorBatch', () => {
       const stored = await DynamoDBDocumentClient.from(dynamo.client).send(
         new ScanCommand({ TableName: runtimeEnv().STATE_TABLE_NAME }),
       );
-      const findings = (stored.Items ?? []).filter((item) => item['sk'] === 'FINDING');
+      // The chain's items (taint store) share the FINDING sort key under another partition.
+      const findings = (stored.Items ?? []).filter(
+        (item) => item['sk'] === 'FINDING' && String(item['pk']).startsWith(findingKey('')),
+      );
       expect(findings.map((item) => FindingDetailSchema.parse(item['detail']).eventCount)).toEqual([2]);
     },
   );
