@@ -312,7 +312,10 @@ describe('processDetectorBatch', () => {
       const stored = await DynamoDBDocumentClient.from(dynamo.client).send(
         new ScanCommand({ TableName: runtimeEnv().STATE_TABLE_NAME }),
       );
-      const findings = (stored.Items ?? []).filter((item) => item['sk'] === 'FINDING');
+      // Finding items only (the taint chain keeps an item with the same sort key under another prefix).
+      const findings = (stored.Items ?? []).filter(
+        (item) => item['sk'] === 'FINDING' && String(item['pk']).startsWith('FINDING#'),
+      );
       expect(findings.map((item) => FindingDetailSchema.parse(item['detail']).eventCount)).toEqual([2]);
     },
   );
