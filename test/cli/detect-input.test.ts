@@ -31,7 +31,7 @@ async function run(args: string[]) {
   return { stdout, stderr, exitCode };
 }
 
-/** Two keys of the instance, each used from its own address first, then from the attacker's. */
+/** Two keys of the instance, each used from the instance's address first, then from the attacker's. */
 function theftFiles(dir: string): void {
   const calls = (key: string, own: string, hour: string) => [
     useRecord({ accessKeyId: key, sourceIp: own, eventTime: `2026-11-26T${hour}:00:00Z` }),
@@ -44,7 +44,7 @@ function theftFiles(dir: string): void {
   );
   writeFileSync(
     join(dir, 'b.json.gz'),
-    gzipSync(JSON.stringify({ Records: calls('ASIATESTKEY00000000B', '52.1.1.2', '11') })),
+    gzipSync(JSON.stringify({ Records: calls('ASIATESTKEY00000000B', '52.1.1.1', '11') })),
   );
   writeFileSync(
     join(dir, 'c.jsonl'),

@@ -29,7 +29,9 @@ describe.each(
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'credtrail-learned-day-'));
-    day = generateOrganisationDay({ seed });
+    // The day the baselines were measured on: without issue 12's landing-zone layouts, whose central
+    // egress and NAT-instance thefts need the route tables (an inventory) to be told apart.
+    day = generateOrganisationDay({ seed, landingZone: false });
     await writeScenario(dir, day);
     // The trail-side theft kinds, as extra log files beside the day's own.
     const planted = planSignalThefts(day);
