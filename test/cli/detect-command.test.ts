@@ -5,34 +5,21 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command } from 'commander';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { FindingDetailSchema } from '../../lib/contracts/finding-event';
-import { ExitCode, registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
+import { ExitCode, registerDetectCommand } from '../../lib/cli/detect-command';
 import { deliveryRecord, useRecord } from '../support/cloudtrail-records';
+import { runCli } from '../support/cli-run';
 
 const INVENTORY = join(__dirname, '../fixtures/inventory');
 const ATTACKER = '185.220.101.7';
 const LOG_DIR = 'AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/26';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  let exitCode: number | undefined;
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    setExitCode: (code) => (exitCode = code),
-  };
-  const program = new Command('credtrail').exitOverride();
-  registerDetectCommand(program, io);
-  await program.parseAsync(['node', 'credtrail', 'detect', ...args]);
-  return { stdout, stderr, exitCode };
-}
+const run = (args: string[]) => runCli(['detect', ...args], registerDetectCommand);
 
 function logFile(dir: string, time: string, records: unknown[]): string {
   const path = join(

@@ -1,35 +1,22 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command } from 'commander';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ExitCode, registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
+import { ExitCode, registerDetectCommand } from '../../lib/cli/detect-command';
 import { NoInventory, runDetection } from '../../lib/cli/detect-run';
 import { FindingDetailSchema } from '../../lib/contracts/finding-event';
 import { ExceptionList } from '../../lib/engine/credential-exception';
 import { MemoryStore } from '../../lib/state/memory-store';
 import { useRecord } from '../support/cloudtrail-records';
+import { runCli } from '../support/cli-run';
 
 const ATTACKER = '185.220.101.7';
 // The module object itself (not an import namespace), so one test can refuse a readdir.
 const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  let exitCode: number | undefined;
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    setExitCode: (code) => (exitCode = code),
-  };
-  const program = new Command('credtrail').exitOverride();
-  registerDetectCommand(program, io);
-  await program.parseAsync(['node', 'credtrail', 'detect', ...args]);
-  return { stdout, stderr, exitCode };
-}
+const run = (args: string[]) => runCli(['detect', ...args], registerDetectCommand);
 
 /** Two keys of the instance, each used from the instance's address first, then from the attacker's. */
 function theftFiles(dir: string): void {

@@ -1,27 +1,13 @@
-import { Command } from 'commander';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
+import { ExitCode, registerDetectCommand } from '../../lib/cli/detect-command';
 import { registerInvestigateCommand } from '../../lib/cli/investigate-command';
 import { FindingDetailSchema, FindingType, type FindingDetail } from '../../lib/contracts/finding-event';
 import type { IncidentTimeline } from '../../lib/investigate/incident-timeline';
 import { TRAIL, writeTaintTrail } from '../support/taint-trail';
+import { runCli } from '../support/cli-run';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  let exitCode: number | undefined;
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    setExitCode: (code) => (exitCode = code),
-  };
-  const program = new Command('credtrail').exitOverride();
-  registerDetectCommand(program, io);
-  registerInvestigateCommand(program, io);
-  await program.parseAsync(['node', 'credtrail', ...args]);
-  return { stdout, stderr, exitCode };
-}
+const run = (args: string[]) => runCli(args, registerDetectCommand, registerInvestigateCommand);
 
 describe('credtrail detect and investigate on a stolen key that chains roles', () => {
   let dir: string;

@@ -1,28 +1,14 @@
-import { Command } from 'commander';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerDetectCommand, type CliIo } from '../../lib/cli/detect-command';
+import { registerDetectCommand } from '../../lib/cli/detect-command';
 import { registerRespondCommands } from '../../lib/cli/respond-command';
 import type { ResponseOutcome } from '../../lib/responder/responder-service';
 import type { ResponsePlan } from '../../lib/responder/response-plan';
 import { iamMock, primeAccount, stsMock } from './aws-mocks';
 import { TRAIL, writeTaintTrail } from '../support/taint-trail';
+import { runCli } from '../support/cli-run';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  let exitCode: number | undefined;
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    setExitCode: (code) => (exitCode = code),
-  };
-  const program = new Command('credtrail').exitOverride();
-  registerDetectCommand(program, io);
-  registerRespondCommands(program, io);
-  await program.parseAsync(['node', 'credtrail', ...args]);
-  return { stdout, stderr, exitCode };
-}
+const run = (args: string[]) => runCli(args, registerDetectCommand, registerRespondCommands);
 
 /**
  * Issue 17's "Done when": `credtrail respond --offline` on the finding `detect` raised for a stolen key
