@@ -15,7 +15,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../support/lambda-context';
 import { memberRoleArn } from '../../lib/aws/member-role';
 import { renderEvent } from '../../lib/notifier/alert-renderer';
 import { DynamoAuditStore } from '../../lib/responder/dynamo-audit-store';
@@ -156,23 +156,6 @@ let instances: unknown;
 const credentials = () => ({
   Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: NOW },
 });
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'credtrail-responder',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:credtrail-responder',
-    memoryLimitInMB: '512',
-    awsRequestId: 'req',
-    logGroupName: '/aws/lambda/credtrail-responder',
-    logStreamName: 's',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 describe('responder under injected faults', () => {
   let dynamo: LocalDynamo;
@@ -318,7 +301,7 @@ describe('responder under injected faults', () => {
       for (let attempt = 0; attempt < 3 && result === null; attempt++) {
         const runtime = runtimes[attempt % runtimes.length];
         if (runtime === undefined) throw new Error('no runtime');
-        result = await runtime.handler(event, lambdaContext()).catch(() => null);
+        result = await runtime.handler(event, lambdaContext('credtrail-responder')).catch(() => null);
       }
       if (result === null) dlq.push(event);
       // Assess
@@ -369,7 +352,7 @@ describe('responder under injected faults', () => {
     primeStatefulIam();
     const tables = await freshTables();
     const { handler } = container(tables);
-    const result = (await handler(structuredClone(credtrailEvent), lambdaContext())) as {
+    const result = (await handler(structuredClone(credtrailEvent), lambdaContext('credtrail-responder'))) as {
       incidentId: string;
     };
     knownIncidentId = result.incidentId;
@@ -382,7 +365,7 @@ describe('responder under injected faults', () => {
     failNext = (name, key) =>
       failing && name === 'PutItemCommand' && (key ?? '').startsWith('STEP#enforce#respond#000');
     for (let attempt = 0; attempt < 3; attempt++)
-      await handler(structuredClone(credtrailEvent), lambdaContext()).catch(() => null);
+      await handler(structuredClone(credtrailEvent), lambdaContext('credtrail-responder')).catch(() => null);
     failing = false;
     const record = await deps.audit.getIncident(knownIncidentId, 'enforce');
     expect(record?.status).toBe('failed');

@@ -2,30 +2,13 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { RetryableResponseError } from '../../lib/responder/response-errors';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../support/lambda-context';
 import { makeIdempotentResponder, processResponderEvent } from '../../lib/responder/responder-lambda';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
 import { dependencies, iamMock, mutatingCommands, primeAccount, stsMock } from './aws-mocks';
 import { config, credtrailEvent, outsideAwsEvent } from './responder-fixtures';
 
 const IDEMPOTENCY_TABLE = 'credtrail-idempotency';
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'credtrail-responder',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:credtrail-responder',
-    memoryLimitInMB: '256',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/credtrail-responder',
-    logStreamName: '2026/11/20/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 describe('responder handler', () => {
   let dynamo: LocalDynamo;
@@ -55,8 +38,8 @@ describe('responder handler', () => {
     const redelivery = structuredClone(credtrailEvent);
     redelivery.id = 'second-delivery';
     // Act
-    const first = await handler(event, lambdaContext());
-    const second = await handler(redelivery, lambdaContext());
+    const first = await handler(event, lambdaContext('credtrail-responder'));
+    const second = await handler(redelivery, lambdaContext('credtrail-responder'));
     // Assess
     expect(first).toEqual(expect.objectContaining({ status: 'completed' }));
     expect(second).toEqual(first);
@@ -75,9 +58,11 @@ describe('responder handler', () => {
     });
     const event = structuredClone(credtrailEvent);
     event.detail.findingId = 'a'.repeat(32);
-    await expect(handler(event, lambdaContext())).rejects.toBeInstanceOf(RetryableResponseError);
+    await expect(handler(event, lambdaContext('credtrail-responder'))).rejects.toBeInstanceOf(
+      RetryableResponseError,
+    );
     primeAccount();
-    const retry = await handler(structuredClone(event), lambdaContext());
+    const retry = await handler(structuredClone(event), lambdaContext('credtrail-responder'));
     expect(retry).toEqual(expect.objectContaining({ status: 'completed' }));
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
@@ -95,10 +80,10 @@ describe('responder handler', () => {
       idempotencyTableName: IDEMPOTENCY_TABLE,
       dynamo: dynamo.client,
     });
-    expect(await dryRun(structuredClone(event), lambdaContext())).toEqual(
+    expect(await dryRun(structuredClone(event), lambdaContext('credtrail-responder'))).toEqual(
       expect.objectContaining({ status: 'planned' }),
     );
-    expect(await enforce(structuredClone(event), lambdaContext())).toEqual(
+    expect(await enforce(structuredClone(event), lambdaContext('credtrail-responder'))).toEqual(
       expect.objectContaining({ status: 'completed' }),
     );
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);

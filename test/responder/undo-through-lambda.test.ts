@@ -2,7 +2,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../support/lambda-context';
 import { Command } from 'commander';
 import { registerRespondCommands, type RespondIo } from '../../lib/cli/respond-command';
 import { makeIdempotentResponder } from '../../lib/responder/responder-lambda';
@@ -13,23 +13,6 @@ import { config, credtrailEvent } from './responder-fixtures';
 
 const IDEMPOTENCY_TABLE = 'credtrail-idempotency-undo';
 const lambdaMock = mockClient(LambdaClient);
-
-function context(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'credtrail-responder',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:credtrail-responder',
-    memoryLimitInMB: '256',
-    awsRequestId: 'a6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/credtrail-responder',
-    logStreamName: '2026/11/20/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 function capture(): RespondIo & { out: string[]; err: string[]; code: number | null } {
   const io = {
@@ -73,7 +56,7 @@ describe('operator undo through the responder Lambda', () => {
     // The Lambda service, as far as the CLI can tell: the payload goes to the real handler.
     lambdaMock.on(InvokeCommand).callsFake(async (input: { Payload?: Uint8Array }) => {
       const request: unknown = JSON.parse(new TextDecoder().decode(input.Payload));
-      const answer = await handler(request, context());
+      const answer = await handler(request, lambdaContext('credtrail-responder'));
       return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(answer)) };
     });
   });
@@ -90,7 +73,7 @@ describe('operator undo through the responder Lambda', () => {
     // Prepare: the Lambda enforced a response to a finding.
     const event = structuredClone(credtrailEvent);
     event.detail.findingId = 'fedcba9876543210fedcba9876543210';
-    const response = await handler(event, context());
+    const response = await handler(event, lambdaContext('credtrail-responder'));
     expect(response).toEqual(expect.objectContaining({ status: 'completed' }));
     iamMock.resetHistory();
     // Act
@@ -111,9 +94,12 @@ describe('operator undo through the responder Lambda', () => {
   it('the Lambda refuses anything but an incident id, and an unknown incident', async () => {
     const extra = await handler(
       { action: 'undo', incidentId: 'inc-0123456789abcdef0123', roleName: 'Admin' },
-      context(),
+      lambdaContext('credtrail-responder'),
     );
-    const malformed = await handler({ action: 'undo', incidentId: '../../etc' }, context());
+    const malformed = await handler(
+      { action: 'undo', incidentId: '../../etc' },
+      lambdaContext('credtrail-responder'),
+    );
     const unknown = await undo(['inc-0123456789abcdef0123', '--lambda', 'credtrail-responder']);
     expect(extra).toEqual(
       expect.objectContaining({ status: 'refused', reason: expect.stringContaining('roleName') }),
