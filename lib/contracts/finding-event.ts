@@ -72,6 +72,20 @@ export const ExpectedNetworkSchema = z.object({
 });
 export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
 
+/** Nothing known of the instance's network: the base every finding's `expected` is built on. */
+export const NO_EXPECTED_NETWORK: ExpectedNetwork = {
+  source: 'none',
+  vpcId: null,
+  subnetId: null,
+  privateIps: [],
+  publicIps: [],
+  ipv6Addresses: [],
+  natGatewayIps: [],
+  vpcEndpointIds: [],
+  firstOrigin: null,
+  note: null,
+};
+
 /** A session or credential minted with a stolen (or already derived) key: stolen too (issue 17). */
 export const DerivedSessionSchema = z.object({
   accessKeyId: z.string(),

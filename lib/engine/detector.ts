@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   FindingType,
+  NO_EXPECTED_NETWORK,
   SEVERITY_SCORE,
   type ExpectedNetwork,
   type FindingDetail,
@@ -555,7 +556,7 @@ export class Detector {
           userAgents: [],
           imdsVersion: '1.0',
           keyIssuedAt: null,
-          expected: { ...EMPTY_EXPECTED, source: 'none' },
+          expected: { ...NO_EXPECTED_NETWORK, source: 'none' },
           reason: `Instance ${first.instanceId} (role ${first.roleName}) got its credentials through IMDSv1, which an SSRF bug can reach; require IMDSv2 (HttpTokens=required).`,
         }),
       },
@@ -661,19 +662,6 @@ function toObservation(aggregate: Aggregate): FindingObservation {
   };
 }
 
-const EMPTY_EXPECTED: ExpectedNetwork = {
-  source: 'none',
-  vpcId: null,
-  subnetId: null,
-  privateIps: [],
-  publicIps: [],
-  ipv6Addresses: [],
-  natGatewayIps: [],
-  vpcEndpointIds: [],
-  firstOrigin: null,
-  note: null,
-};
-
 function expectedNetwork(
   basis: 'inventory' | 'first-seen' | 'endpoint-owner' | 'learned',
   entry: Pick<NetworkEntry, 'matcher' | 'note'>,
@@ -686,7 +674,7 @@ function expectedNetwork(
       : `The instance's network could not be read (${entry.note}); judged by other means.`;
   if (network === undefined) {
     return {
-      ...EMPTY_EXPECTED,
+      ...NO_EXPECTED_NETWORK,
       source: basis,
       firstOrigin: baseline === undefined ? null : describeOrigin(baseline),
       note,

@@ -1,4 +1,9 @@
-import { FindingType, SEVERITY_SCORE, type FindingDetail } from '../contracts/finding-event';
+import {
+  FindingType,
+  NO_EXPECTED_NETWORK,
+  SEVERITY_SCORE,
+  type FindingDetail,
+} from '../contracts/finding-event';
 import { BoundedMap } from './bounded-map';
 import type { CredentialUse, InstanceAction } from './credential-event';
 import type { Severity } from './origin-verdict';
@@ -194,15 +199,7 @@ function hit(
       imdsVersion: first.roleDelivery ?? null,
       keyIssuedAt: context.keyIssuedAt,
       expected: {
-        source: 'none',
-        vpcId: null,
-        subnetId: null,
-        privateIps: [],
-        publicIps: [],
-        ipv6Addresses: [],
-        natGatewayIps: [],
-        vpcEndpointIds: [],
-        firstOrigin: null,
+        ...NO_EXPECTED_NETWORK,
         note: 'A trail-side signal: decided by what the trail shows of the instance, not by its network.',
       },
       reason,
