@@ -81,6 +81,7 @@ export type LearnedJudgement =
  */
 export class LearnedNetworkView {
   private readonly privateBlocks = new Map<string, string>();
+  private siblingSet?: ReadonlySet<string>;
 
   constructor(
     readonly history: InstanceHistory | undefined,
@@ -93,6 +94,25 @@ export class LearnedNetworkView {
       const block = privateBlockOf(learned.origin.sourceIp);
       if (block !== undefined) this.privateBlocks.set(block, learned.origin.sourceIp);
     }
+  }
+
+  /**
+   * The other instances that used one of this instance's own public addresses with fresh keys: those
+   * behind the same NAT. Another VPC's egress (a NAT instance, an appliance) is used by other instances
+   * only, so it vouches for its own instances, not for this one (issue 13).
+   */
+  private siblings(): ReadonlySet<string> {
+    if (this.siblingSet !== undefined) return this.siblingSet;
+    const siblings = new Set<string>();
+    for (const learned of this.history?.origins.values() ?? []) {
+      if (learned.origin.kind !== 'address') continue;
+      for (const sighting of this.egress.get(learned.origin.sourceIp)?.sightings ?? []) {
+        const owner = sighting.slice(0, sighting.indexOf('/'));
+        if (owner !== this.instanceId) siblings.add(owner);
+      }
+    }
+    this.siblingSet = siblings;
+    return siblings;
   }
 
   /** An endpoint the instance itself used, in the shape the exceptions and verdicts take for its own. */
@@ -138,7 +158,7 @@ export class LearnedNetworkView {
       }
     } else {
       const shared = this.egress.get(origin.sourceIp);
-      const via = shared === undefined ? undefined : egressVouch(shared, this.instanceId);
+      const via = shared === undefined ? undefined : egressVouch(shared, this.instanceId, this.siblings());
       if (via !== undefined) return { outcome: 'vouched', via, learn: true };
     }
     if (key.hasBaseline || history === undefined || key.at - history.lastActive > HISTORY_STALE_MS)
@@ -181,22 +201,30 @@ const FIRST_MARK = '/first';
 
 /**
  * Why a shared address vouches for `instanceId`, or undefined when it does not (yet). Across instances, the
- * first call of some key must have come from it: a thief using keys after their instances, however fast,
- * sights its address only with unmarked sightings and teaches nothing (issue 13).
+ * first call of some key must have come from it (a thief using keys after their instances, however fast,
+ * sights its address only unmarked and teaches nothing), and one of them must be a sibling: an instance
+ * that also used one of this instance's own addresses (issue 13). An instance with no history yet has no
+ * siblings: its first origin decides.
  */
-function egressVouch(shared: EgressAddress, instanceId: string): string | undefined {
+function egressVouch(
+  shared: EgressAddress,
+  instanceId: string,
+  siblings: ReadonlySet<string>,
+): string | undefined {
   const instances = new Set<string>();
   const ownKeys = new Set<string>();
   let clean = false;
+  let sibling = false;
   for (const sighting of shared.sightings) {
     const [owner = '', key = ''] = sighting.split('/');
     instances.add(owner);
     if (owner === instanceId) ownKeys.add(key);
     clean ||= sighting.endsWith(FIRST_MARK);
+    sibling ||= siblings.has(owner);
   }
   const last = new Date(shared.lastSeen).toISOString();
-  if (instances.size >= EGRESS_MIN_INSTANCES && clean) {
-    return `egress of account ${shared.accountId} in ${shared.region}: ${instances.size} instances used it with fresh keys, the first call of one came from it (last ${last})`;
+  if (instances.size >= EGRESS_MIN_INSTANCES && clean && sibling) {
+    return `egress of account ${shared.accountId} in ${shared.region}: ${instances.size} instances used it with fresh keys, some also from this instance's own addresses, and the first call of one came from it (last ${last})`;
   }
   if (ownKeys.size >= EGRESS_MIN_KEYS) {
     return `an address ${ownKeys.size} of the instance's own keys used within minutes of their delivery, after a first call from its known network (last ${last})`;

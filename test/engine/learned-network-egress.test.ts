@@ -64,6 +64,24 @@ describe('learned network: shared egress is taught only by first calls', () => {
     // the account's egress: I2's key started on it and I1's keys used it right after their deliveries.
     expect(origins(findings)).toEqual([`${I1} ${key(I1, 0)} ${NAT_B}`, `${I2} ${key(I2, 1)} ${NAT_B}`]);
   });
+
+  it('another VPC’s egress, taught by its own instances, does not vouch for an instance that never shared an address with them', async () => {
+    // Prepare: I2 and I3 leave through an appliance at NAT_B (first calls included); I1 through NAT_A.
+    const events = [
+      ...instanceHour(I1, 0, [[1, NAT_A]]),
+      ...[I2, I3].flatMap((instanceId) => instanceHour(instanceId, 0, [[1, NAT_B]], 0)),
+      ...instanceHour(I1, 1, [
+        [1, NAT_A],
+        [20, NAT_B],
+      ]),
+    ];
+
+    // Act
+    const findings = await run(events);
+
+    // Assess: NAT_B is the account's egress for I2 and I3 only (a host behind the appliance used I1's key).
+    expect(origins(findings)).toEqual([`${I1} ${key(I1, 1)} ${NAT_B}`]);
+  });
 });
 
 describe('learned network: an exception tied to a vpcId, without inventory', () => {
