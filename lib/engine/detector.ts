@@ -138,6 +138,8 @@ export class Detector {
   /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
   private readonly learned?: LearnedNetworkTracker;
   private readonly signals = new TrailSignals();
+  /** The IMDSv1 finding of each instance: a hash per call of a legacy instance showed in the profile. */
+  private readonly imdsv1FindingIds = new BoundedMap<string, string>(CACHE_SIZE);
 
   constructor(private readonly options: DetectorOptions) {
     this.trustedAccounts = new Set(options.trustedAccounts);
@@ -528,7 +530,11 @@ export class Detector {
     );
     if (exception !== undefined) return;
     const repeat = this.isRepeat(`imdsv1|${use.eventId}`, counting);
-    const findingId = findingIdOf(`imdsv1|${use.instanceId}`);
+    let findingId = this.imdsv1FindingIds.get(use.instanceId);
+    if (findingId === undefined) {
+      findingId = findingIdOf(`imdsv1|${use.instanceId}`);
+      this.imdsv1FindingIds.set(use.instanceId, findingId);
+    }
     observe(
       aggregates,
       {
