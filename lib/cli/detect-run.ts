@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EventReorderBuffer } from '../cloudtrail/event-order';
-import { CorruptLogFileError, MAX_LOG_FILE_BYTES, readLogFile } from '../cloudtrail/log-file';
+import { MAX_LOG_FILE_BYTES } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
+import { readAhead } from '../cloudtrail/read-ahead';
 import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
 import { normalizeRecord } from '../engine/cloudtrail-record';
@@ -86,8 +87,7 @@ export async function runDetection(
     addBatchStats(stats, result.stats);
   };
 
-  for (const [file, read] of readAhead(files, READ_AHEAD, maxFileBytes)) {
-    const outcome = await read;
+  for await (const [file, outcome] of readAhead(files, maxFileBytes)) {
     if ('reason' in outcome) {
       const skipped = { name: file.name, reason: outcome.reason };
       skippedFiles.push(skipped);
@@ -128,37 +128,6 @@ export async function runDetection(
   };
 }
 
-// Files in flight at once: reading and gunzip run off the main thread, so while one file is judged the
-// next ones are already arriving. Memory holds at most this many parsed files.
-const READ_AHEAD = 4;
-
-type ReadOutcome = { readonly records: unknown[] } | { readonly reason: string };
-
-/** Yields each file with the promise of its records, starting the next reads before they are awaited. */
-function* readAhead(
-  files: readonly LogFileRef[],
-  depth: number,
-  maxFileBytes: number,
-): Generator<[LogFileRef, Promise<ReadOutcome>]> {
-  const pending: Promise<ReadOutcome>[] = [];
-  const skipped = (error: unknown): ReadOutcome => ({
-    reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error),
-  });
-  const start = (file: LogFileRef): Promise<ReadOutcome> =>
-    file
-      .open()
-      .then(
-        (body) => readLogFile(file.name, body, maxFileBytes).then((records) => ({ records }), skipped),
-        skipped,
-      );
-  for (let index = 0; index < files.length; index++) {
-    while (pending.length < depth && index + pending.length < files.length) {
-      pending.push(start(files[index + pending.length] as LogFileRef));
-    }
-    yield [files[index] as LogFileRef, pending.shift() as Promise<ReadOutcome>];
-  }
-}
-
 const SEVERITY_ORDER = { HIGH: 0, MEDIUM: 1, LOW: 2 } as const;
 
 function sortFindings(findings: FindingDetail[]): FindingDetail[] {
@@ -173,8 +142,4 @@ export class NoInventory implements NetworkDirectory {
   lookup(): Promise<Map<string, NetworkLookup>> {
     return Promise.resolve(new Map<string, NetworkLookup>());
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -30,7 +30,37 @@ export async function readLogFile(
   body: Readable | Uint8Array,
   maxBytes = MAX_LOG_FILE_BYTES,
 ): Promise<unknown[]> {
-  const bytes = await readAll(fileName, body, maxBytes);
+  return recordsOfLogBytes(fileName, await readLogBytes(fileName, body, maxBytes), maxBytes);
+}
+
+/**
+ * The first half of `readLogFile`: the file's bytes as stored (gzip or not), checked against the cap.
+ * A reader that fetches files ahead holds these, not parsed records: parsed records kept alive while
+ * other files are judged would outlive the young generation and cost the garbage collector dearly.
+ */
+export async function readLogBytes(
+  fileName: string,
+  body: Readable | Uint8Array,
+  maxBytes = MAX_LOG_FILE_BYTES,
+): Promise<Buffer> {
+  let raw: Buffer;
+  try {
+    raw =
+      body instanceof Uint8Array
+        ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+        : await collect(fileName, body, maxBytes);
+  } catch (error) {
+    if (error instanceof CorruptLogFileError) throw error;
+    throw new CorruptLogFileError(fileName, `could not be read (${messageOf(error)})`);
+  }
+  if (raw.length > maxBytes) throw tooLarge(fileName, maxBytes);
+  if (raw.length === 0) throw new CorruptLogFileError(fileName, 'empty file');
+  return raw;
+}
+
+/** The second half of `readLogFile`: the records of bytes `readLogBytes` returned. */
+export function recordsOfLogBytes(fileName: string, raw: Buffer, maxBytes = MAX_LOG_FILE_BYTES): unknown[] {
+  const bytes = inflated(fileName, raw, maxBytes);
   try {
     return recordsFromText(bytes.toString('utf8'));
   } catch (error) {
@@ -39,16 +69,7 @@ export async function readLogFile(
   }
 }
 
-async function readAll(fileName: string, body: Readable | Uint8Array, maxBytes: number): Promise<Buffer> {
-  let raw: Buffer;
-  try {
-    raw = body instanceof Uint8Array ? Buffer.from(body) : await collect(fileName, body, maxBytes);
-  } catch (error) {
-    if (error instanceof CorruptLogFileError) throw error;
-    throw new CorruptLogFileError(fileName, `could not be read (${messageOf(error)})`);
-  }
-  if (raw.length > maxBytes) throw tooLarge(fileName, maxBytes);
-  if (raw.length === 0) throw new CorruptLogFileError(fileName, 'empty file');
+function inflated(fileName: string, raw: Buffer, maxBytes: number): Buffer {
   if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   try {
     // Synchronous on purpose: a CloudTrail file inflates in well under a millisecond to a few, and the

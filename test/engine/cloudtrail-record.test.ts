@@ -4,7 +4,8 @@ import wrapped from '../fixtures/cloudtrail/eventbridge-wrapped-instance-role-li
 import identityRole from '../fixtures/cloudtrail/instance-identity-role-ssm.json';
 import xray from '../fixtures/cloudtrail/instance-role-xray-data-event.json';
 import stratus from '../fixtures/cloudtrail/stratus-stolen-instance-creds-used-outside.json';
-import { isServiceSource, normalizeRecord } from '../../lib/engine/cloudtrail-record';
+import fc from 'fast-check';
+import { isServiceSource, normalizeRecord, parseEventTime } from '../../lib/engine/cloudtrail-record';
 import { deliveryRecord, useRecord } from '../support/cloudtrail-records';
 
 describe('normalizeRecord: instance credential use', () => {
@@ -212,5 +213,50 @@ describe('normalizeRecord: everything else', () => {
       status: 'invalid',
       reason: expect.stringContaining('requestParameters: required'),
     });
+  });
+});
+
+describe('parseEventTime', () => {
+  it("reads CloudTrail's spelling of a time as Date.parse does", () => {
+    expect(parseEventTime('2024-08-02T08:23:55Z')).toBe(Date.UTC(2024, 7, 2, 8, 23, 55));
+    expect(parseEventTime('1999-12-31T23:59:59Z')).toBe(Date.UTC(1999, 11, 31, 23, 59, 59));
+  });
+
+  it('answers what Date.parse answers for other spellings and out-of-range or non-digit fields', () => {
+    const odd = [
+      '2025-02-31T00:00:00Z', // Date.parse rolls the day over
+      '2025-13-01T00:00:00Z',
+      '2025-01-01T24:00:00Z',
+      '2025-01-01T23:60:00Z',
+      '0050-01-01T00:00:00Z',
+      '2025-0a-01T00:00:00Z',
+      '2025-01-01T-1:00:00Z',
+      '2025-01-01T00:00:00.123Z',
+      '2025-01-01 00:00:00Z',
+      'yesterday',
+      '',
+    ];
+    for (const text of odd) expect(parseEventTime(text)).toStrictEqual(Date.parse(text));
+  });
+
+  it('agrees with Date.parse on any time and any 20 characters shaped like one', () => {
+    const times = fc
+      .date({
+        min: new Date('1000-01-01T00:00:00Z'),
+        max: new Date('9999-12-31T23:59:59Z'),
+        noInvalidDate: true,
+      })
+      .map((date) => `${date.toISOString().slice(0, 19)}Z`);
+    const shaped = fc
+      .array(fc.constantFrom(...'0123456789a-+ '), { minLength: 14, maxLength: 14 })
+      .map(
+        (c) =>
+          `${c.slice(0, 4).join('')}-${c.slice(4, 6).join('')}-${c.slice(6, 8).join('')}T${c.slice(8, 10).join('')}:${c.slice(10, 12).join('')}:${c.slice(12, 14).join('')}Z`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(times, shaped), (text) => {
+        expect(parseEventTime(text)).toStrictEqual(Date.parse(text));
+      }),
+    );
   });
 });
