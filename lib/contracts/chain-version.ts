@@ -23,7 +23,9 @@ export function chainVersionOf(taint: TaintSummary): string {
  * the chain grew (what the bus rules route on) or only counts moved (routed nowhere).
  */
 export function announcedDetail(detail: FindingDetail, update: { chainGrew: boolean } | null): FindingDetail {
-  const { chainVersion: _version, change: _change, ...rest } = detail;
+  const rest = { ...detail };
+  delete rest.chainVersion;
+  delete rest.change;
   const version = detail.taint === undefined ? {} : { chainVersion: chainVersionOf(detail.taint) };
   if (update === null) return { ...rest, ...version };
   // A growth the version cannot show (no chain) is not chain growth: the rules need a version to key on.
