@@ -251,7 +251,12 @@ describe('undo of the chain trusts no audit record alone', () => {
           },
         ],
       ]),
-      accessKeys: new Map([[CREATED_KEY, { state: 'found' as const, status: 'Inactive' as const }]]),
+      accessKeys: new Map([
+        [
+          CREATED_KEY,
+          { state: 'found' as const, status: 'Inactive' as const, user: { name: USER, path: '/', tags: {} } },
+        ],
+      ]),
     },
   });
 

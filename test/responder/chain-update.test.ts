@@ -1,4 +1,9 @@
-import { GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  GetRoleCommand,
+  GetUserCommand,
+  ListUserTagsCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { normaliseEvent } from '../../lib/responder/incident-normaliser';
 import { respondToIncident } from '../../lib/responder/responder-service';
 import { undoIncident } from '../../lib/responder/undo-service';
@@ -7,6 +12,8 @@ import {
   CREATED_KEY,
   OPS_ROLE,
   OTHER,
+  USER,
+  chainedEvent,
   grownEvent,
   incident,
   incidentOf,
@@ -153,5 +160,61 @@ describe('responding to a chain-growth update', () => {
     expect(incidentOf(grownEvent()).incidentId).toBe(v2.incidentId);
     expect(v3.incidentId).not.toBe(v2.incidentId);
     expect(v2.chainUpdate?.findingIncidentId).toBe(incident().incidentId);
+  });
+});
+
+/** Issue 17: the user whose key would be deactivated is read and checked before the step is planned. */
+describe('deactivating a created key: the user is checked first', () => {
+  beforeEach(() => primeChain());
+
+  it('refuses the key of a user tagged credtrail:protected; the roles are still revoked', async () => {
+    iamMock.on(ListUserTagsCommand, { UserName: USER }).resolves({
+      Tags: [{ Key: 'credtrail:protected', Value: 'true' }],
+      IsTruncated: false,
+    });
+
+    const outcome = await respondToIncident(incident(), dependencies(settings()));
+
+    expect(outcome.steps[3]).toMatchObject({
+      action: 'deactivate-access-key',
+      status: 'skipped',
+      reason: `user ${USER} is protected by tag credtrail:protected: deactivate key ${CREATED_KEY} by hand`,
+    });
+    expect(writes.filter((write) => write.startsWith('UpdateAccessKey'))).toEqual([]);
+    expect(writes).toContain(`PutRolePolicy ${OTHER}/deploy-role`);
+  });
+
+  it('GetUser failing: the key is not acted on blind, the reason says so, the rest goes on', async () => {
+    iamMock
+      .on(GetUserCommand, { UserName: USER })
+      .rejects(Object.assign(new Error('not authorized to perform iam:GetUser'), { name: 'AccessDenied' }));
+
+    const outcome = await respondToIncident(incident(), dependencies(settings()));
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.steps[3]).toMatchObject({ action: 'deactivate-access-key', status: 'skipped' });
+    expect(outcome.steps[3]?.reason).toMatch(
+      new RegExp(
+        `^key ${CREATED_KEY} of ${USER} in account ${OTHER} could not be read \\(.*iam:GetUser.*\\); deactivate it by hand$`,
+      ),
+    );
+    expect(writes.filter((write) => write.startsWith('UpdateAccessKey'))).toEqual([]);
+    expect(member.keyStatus).toBe('Active');
+  });
+
+  it('refuses the key of a break-glass user by name, offline too (nothing read)', async () => {
+    const event = chainedEvent();
+    const taint = event.detail['taint'] as { persistence: { owner: string }[] };
+    for (const artefact of taint.persistence) artefact.owner = 'BreakGlassAdmin';
+
+    const outcome = await respondToIncident(incidentOf(event), dependencies(settings()), {
+      mode: 'dry-run',
+      offline: true,
+    });
+
+    expect(outcome.plan?.steps.find((step) => step.action === 'deactivate-access-key')).toMatchObject({
+      status: 'skipped',
+      reason: `user BreakGlassAdmin is a break-glass user (pattern *break*glass*): deactivate key ${CREATED_KEY} by hand`,
+    });
   });
 });

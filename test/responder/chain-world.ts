@@ -2,8 +2,10 @@ import {
   DeleteRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  GetUserCommand,
   ListAccessKeysCommand,
   ListRolePoliciesCommand,
+  ListUserTagsCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
@@ -195,6 +197,23 @@ export function primeChain(): void {
         throw new NoSuchEntityException({ message: 'no such policy', $metadata: {} });
       return { PolicyDocument: encodeURIComponent(document) };
     });
+  // The created key's user, in OTHER only: its path and tags decide protection (issue 17).
+  iamMock
+    .on(GetUserCommand, { UserName: USER })
+    .callsFake(async (_input: unknown, getClient: () => IAMClient) => {
+      if ((await accountOf(getClient())) !== OTHER)
+        throw new NoSuchEntityException({ message: 'no such user', $metadata: {} });
+      return {
+        User: {
+          UserName: USER,
+          UserId: 'AIDAEXAMPLEUSER00001',
+          Arn: `arn:aws:iam::${OTHER}:user/${USER}`,
+          Path: '/',
+          CreateDate: NOW,
+        },
+      };
+    });
+  iamMock.on(ListUserTagsCommand, { UserName: USER }).resolves({ Tags: [], IsTruncated: false });
   iamMock
     .on(ListAccessKeysCommand, { UserName: USER })
     .callsFake(async (_input: unknown, getClient: () => IAMClient) => {
