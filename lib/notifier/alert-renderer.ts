@@ -88,7 +88,10 @@ export function renderEvent(event: unknown, context: RenderContext): RenderResul
   if (source === FINDING_SOURCE) {
     const finding = FindingDetailSchema.safeParse(detail);
     if (finding.success && detailType === FINDING_UPDATE_DETAIL_TYPE) {
-      const update = renderChainUpdate(finding.data, { ...context, chainSeen: context.chainSeen ?? new Set() });
+      const update = renderChainUpdate(finding.data, {
+        ...context,
+        chainSeen: context.chainSeen ?? new Set(),
+      });
       return 'skip' in update ? { kind: 'skip', reason: update.skip } : { kind: 'alert', alert: update };
     }
     if (finding.success) return { kind: 'alert', alert: renderCredtrailFinding(finding.data, context) };

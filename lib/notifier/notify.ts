@@ -24,7 +24,10 @@ export async function notify(event: unknown, deps: NotifierDependencies): Promis
   // Issue 17: a chain update's email names what earlier emails of the finding did not show.
   const chain = chainItemsOf(event);
   const chainSeen = chain?.update === true ? await deps.ledger.chainSeen(chain.findingId) : undefined;
-  const rendered = renderEvent(event, chainSeen === undefined ? deps.context : { ...deps.context, chainSeen });
+  const rendered = renderEvent(
+    event,
+    chainSeen === undefined ? deps.context : { ...deps.context, chainSeen },
+  );
   if (rendered.kind === 'skip') return { status: 'skipped', reason: rendered.reason };
   const { alert } = rendered;
   if (!(await deps.ledger.claim(alert.key, deps.now()))) return { status: 'duplicate', key: alert.key };

@@ -121,7 +121,9 @@ describe('event routing', () => {
     };
     const targetsOf = (event: ReturnType<typeof update>) =>
       Object.values(resourcesOf(template))
-        .map((resource) => resource.Properties as { Targets?: { Arn: unknown }[]; EventPattern?: EventPattern })
+        .map(
+          (resource) => resource.Properties as { Targets?: { Arn: unknown }[]; EventPattern?: EventPattern },
+        )
         .filter((rule) => rule.EventPattern !== undefined && matchesEventPattern(rule.EventPattern, event))
         .flatMap((rule) => rule.Targets ?? [])
         .map((target) => target.Arn);
