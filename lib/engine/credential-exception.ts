@@ -131,6 +131,11 @@ export interface ExceptionSubject {
   readonly subnetId?: string;
   /** The instance's VPC, when its network is known. */
   readonly vpcId?: string;
+  /**
+   * Without inventory the trail names no VPC: the endpoint is one the instance's own keys used from its own
+   * private addresses (learned-network.ts), so it is in the instance's VPC, whichever that is.
+   */
+  readonly endpointOfInstanceVpc?: boolean;
 }
 
 /** The VPC of an endpoint by id: an inventory's map offline, EC2 through the read role live. */
@@ -177,7 +182,8 @@ export class ExceptionList {
       if (
         entry.vpcId !== undefined &&
         entry.vpcId !== subject.vpcId &&
-        entry.vpcId !== subject.vpcEndpointVpcId
+        entry.vpcId !== subject.vpcEndpointVpcId &&
+        subject.endpointOfInstanceVpc !== true
       )
         continue;
       return entry;

@@ -471,7 +471,12 @@ export class Detector {
     if (verdict.outcome === 'expected' && verdict.basis !== 'inventory')
       this.learned.learn(use, origin, kind);
     else this.learned.active(use);
-    this.learned.sight(use, origin, session);
+    this.learned.sight(
+      use,
+      origin,
+      session,
+      verdict.outcome === 'suspicious' && verdict.basis === 'learned' && kind === 'address',
+    );
   }
 
   private sessionFor(use: CredentialUse): SessionState {

@@ -26,7 +26,7 @@ export interface EgressSighting {
   readonly accountId: string;
   readonly region: string;
   readonly address: string;
-  /** `instanceId/accessKeyId`. */
+  /** `sightingOf(…)` (learned-network.ts): the instance and key, marked for the key's first call. */
   readonly sighting: string;
   readonly at: number;
 }

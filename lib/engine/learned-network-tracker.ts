@@ -11,6 +11,7 @@ import {
   egressScope,
   instanceRef,
   isEgressCandidate,
+  sightingOf,
   type EgressAddress,
   type InstanceHistory,
   type LearnedOrigin,
@@ -60,6 +61,8 @@ export class LearnedNetworkTracker {
   private learnings: OriginLearning[] = [];
   private activity = new Map<string, InstanceActivity>();
   private sightings: EgressSighting[] = [];
+  /** Keys whose accepted first origin was already sighted: one clean sighting per key. */
+  private readonly firstSighted = new BoundedMap<string, true>(CACHE_SIZE);
   private viewEpoch = 0;
 
   constructor(
@@ -145,17 +148,29 @@ export class LearnedNetworkTracker {
   }
 
   /**
-   * A use of a clean key (its first IPv4 origin was accepted) within minutes of its delivery, from a public
-   * address: a vote that the address is the account's egress.
+   * A proven key's call from a public IPv4 address: a vote that the address is the account's egress. The
+   * key's first call counts whenever it came (keys issued before the trail began have no delivery in it),
+   * accepted or judged against its instance's history (`judgedFirst`), and is marked clean; any other call
+   * counts within EGRESS_SIGHTING_WINDOW_MS of the delivery, unmarked (a fast thief's calls are of this
+   * kind: they never vouch for other instances alone).
    */
-  sight(use: CredentialUse, origin: Origin, session: SessionState): void {
-    // The delivery's time, or the session's creationDate (the identity role's keys have no delivery record).
-    const issuedAt =
-      session.issuedAt ?? (use.sessionCreatedAt === undefined ? NaN : Date.parse(use.sessionCreatedAt));
-    if (Number.isNaN(issuedAt) || session.baselines.address === undefined) return;
+  sight(use: CredentialUse, origin: Origin, session: SessionState, judgedFirst: boolean): void {
+    if (origin.kind !== 'address') return;
+    const baseline = session.baselines.address;
+    if (baseline === undefined && !judgedFirst) return;
+    const first = baseline === undefined || baseline.sourceIp === origin.sourceIp;
+    if (first) {
+      if (this.firstSighted.has(use.accessKeyId)) return;
+      this.firstSighted.set(use.accessKeyId, true);
+    } else {
+      // The delivery's time, or the session's creationDate (the identity role's keys have no delivery record).
+      const issuedAt =
+        session.issuedAt ?? (use.sessionCreatedAt === undefined ? NaN : Date.parse(use.sessionCreatedAt));
+      const age = use.eventTime - issuedAt;
+      if (Number.isNaN(age) || age < 0 || age > EGRESS_SIGHTING_WINDOW_MS) return;
+    }
+    if (!isEgressCandidate(origin)) return;
     const region = session.region ?? use.region;
-    const age = use.eventTime - issuedAt;
-    if (age < 0 || age > EGRESS_SIGHTING_WINDOW_MS || !isEgressCandidate(origin)) return;
     const scope = egressScope(use.accountId, region);
     let cached = this.egress.get(scope);
     if (cached === undefined) {
@@ -163,11 +178,17 @@ export class LearnedNetworkTracker {
       this.egress.set(scope, cached);
     }
     const known = cached.addresses.get(origin.sourceIp);
-    const sighting = `${use.instanceId}/${use.accessKeyId}`;
+    const sighting = sightingOf(use.instanceId, use.accessKeyId, first);
     const sightings = known?.sightings ?? [];
-    // Enough from this instance already (two keys vouch for it); room stays for other instances.
+    if (
+      sightings.includes(sighting) ||
+      (!first && sightings.includes(sightingOf(use.instanceId, use.accessKeyId, true)))
+    )
+      return;
+    // Enough from this instance already (two keys vouch for it); room stays for other instances, and for
+    // its clean sightings (a clean one is what lets the others vouch).
     const own = sightings.filter((entry) => entry.startsWith(`${use.instanceId}/`)).length;
-    if (sightings.includes(sighting) || own >= EGRESS_MIN_KEYS) return;
+    if (own >= EGRESS_MIN_KEYS && !first) return;
     if (known === undefined && cached.addresses.size >= MAX_EGRESS_ADDRESSES) return;
     if (sightings.length >= MAX_EGRESS_SIGHTINGS) return;
     this.dropViews();

@@ -36,8 +36,8 @@ export interface EgressAddress {
   readonly region: string;
   readonly address: string;
   /**
-   * `instanceId/accessKeyId` of the clean keys that used it within EGRESS_SIGHTING_WINDOW_MS of their
-   * delivery (capped at MAX_EGRESS_SIGHTINGS).
+   * `sightingOf(…)` of the proven keys that used it: marked for a key's first call, else a call within
+   * EGRESS_SIGHTING_WINDOW_MS of its delivery (capped at MAX_EGRESS_SIGHTINGS).
    */
   readonly sightings: readonly string[];
   readonly firstSeen: number;
@@ -51,9 +51,9 @@ export const MAX_EGRESS_SIGHTINGS = 16;
 /** A use of a fresh key this soon after EC2 delivered it is, almost always, the instance's own. */
 export const EGRESS_SIGHTING_WINDOW_MS = 15 * 60_000;
 /**
- * An address vouches for an account's instances once this many instances used it right after their own
- * deliveries, and for one instance once this many of its own keys did (a NAT gateway with several
- * addresses in front of a single instance).
+ * An address vouches for an account's instances once this many instances used it with fresh keys (one
+ * key's first call among them), and for one instance once this many of its own keys did (a NAT gateway
+ * with several addresses in front of a single instance).
  */
 export const EGRESS_MIN_INSTANCES = 2;
 export const EGRESS_MIN_KEYS = 2;
@@ -81,6 +81,7 @@ export type LearnedJudgement =
  */
 export class LearnedNetworkView {
   private readonly privateBlocks = new Map<string, string>();
+  private siblingSet?: ReadonlySet<string>;
 
   constructor(
     readonly history: InstanceHistory | undefined,
@@ -91,9 +92,27 @@ export class LearnedNetworkView {
     for (const learned of history?.origins.values() ?? []) {
       if (learned.origin.kind !== 'endpoint') continue;
       const block = privateBlockOf(learned.origin.sourceIp);
-      if (block !== undefined)
-        this.privateBlocks.set(`${learned.origin.vpcEndpointId}|${block}`, learned.origin.sourceIp);
+      if (block !== undefined) this.privateBlocks.set(block, learned.origin.sourceIp);
     }
+  }
+
+  /**
+   * The other instances that used one of this instance's own public addresses with fresh keys: those
+   * behind the same NAT. Another VPC's egress (a NAT instance, an appliance) is used by other instances
+   * only, so it vouches for its own instances, not for this one (issue 13).
+   */
+  private siblings(): ReadonlySet<string> {
+    if (this.siblingSet !== undefined) return this.siblingSet;
+    const siblings = new Set<string>();
+    for (const learned of this.history?.origins.values() ?? []) {
+      if (learned.origin.kind !== 'address') continue;
+      for (const sighting of this.egress.get(learned.origin.sourceIp)?.sightings ?? []) {
+        const owner = sighting.slice(0, sighting.indexOf('/'));
+        if (owner !== this.instanceId) siblings.add(owner);
+      }
+    }
+    this.siblingSet = siblings;
+    return siblings;
   }
 
   /** An endpoint the instance itself used, in the shape the exceptions and verdicts take for its own. */
@@ -126,19 +145,20 @@ export class LearnedNetworkView {
       };
     }
     if (origin.kind === 'endpoint') {
+      // The same host (or its delegated /28: EKS pods) through another of the instance's own endpoints: the
+      // S3 gateway after the STS interface endpoint, as the first-seen method allows within one key.
       const block = privateBlockOf(origin.sourceIp);
-      const neighbour =
-        block === undefined ? undefined : this.privateBlocks.get(`${origin.vpcEndpointId}|${block}`);
-      if (neighbour !== undefined) {
+      const neighbour = block === undefined ? undefined : this.privateBlocks.get(block);
+      if (neighbour !== undefined && this.endpointPath(origin.vpcEndpointId) !== undefined) {
         return {
           outcome: 'vouched',
-          via: `the /28 of ${neighbour}, which its earlier keys used through ${origin.vpcEndpointId} (an EC2 prefix delegation)`,
+          via: `the /28 of ${neighbour}, which its earlier keys used through its own endpoints (an EC2 prefix delegation)`,
           learn: false,
         };
       }
     } else {
       const shared = this.egress.get(origin.sourceIp);
-      const via = shared === undefined ? undefined : egressVouch(shared, this.instanceId);
+      const via = shared === undefined ? undefined : egressVouch(shared, this.instanceId, this.siblings());
       if (via !== undefined) return { outcome: 'vouched', via, learn: true };
     }
     if (key.hasBaseline || history === undefined || key.at - history.lastActive > HISTORY_STALE_MS)
@@ -173,16 +193,41 @@ export class LearnedNetworkView {
   }
 }
 
-/** Why a shared address vouches for `instanceId`, or undefined when it does not (yet). */
-function egressVouch(shared: EgressAddress, instanceId: string): string | undefined {
-  const instances = new Set(shared.sightings.map((sighting) => sighting.split('/')[0]));
-  const ownKeys = shared.sightings.filter((sighting) => sighting.startsWith(`${instanceId}/`)).length;
-  const last = new Date(shared.lastSeen).toISOString();
-  if (instances.size >= EGRESS_MIN_INSTANCES) {
-    return `egress of account ${shared.accountId} in ${shared.region}: ${instances.size} instances used it within minutes of their own credential deliveries (last ${last})`;
+/** A sighting names the instance and the key, marked when the key's first call came from the address. */
+export function sightingOf(instanceId: string, accessKeyId: string, first: boolean): string {
+  return `${instanceId}/${accessKeyId}${first ? FIRST_MARK : ''}`;
+}
+const FIRST_MARK = '/first';
+
+/**
+ * Why a shared address vouches for `instanceId`, or undefined when it does not (yet). Across instances, the
+ * first call of some key must have come from it (a thief using keys after their instances, however fast,
+ * sights its address only unmarked and teaches nothing), and one of them must be a sibling: an instance
+ * that also used one of this instance's own addresses (issue 13). An instance with no history yet has no
+ * siblings: its first origin decides.
+ */
+function egressVouch(
+  shared: EgressAddress,
+  instanceId: string,
+  siblings: ReadonlySet<string>,
+): string | undefined {
+  const instances = new Set<string>();
+  const ownKeys = new Set<string>();
+  let clean = false;
+  let sibling = false;
+  for (const sighting of shared.sightings) {
+    const [owner = '', key = ''] = sighting.split('/');
+    instances.add(owner);
+    if (owner === instanceId) ownKeys.add(key);
+    clean ||= sighting.endsWith(FIRST_MARK);
+    sibling ||= siblings.has(owner);
   }
-  if (ownKeys >= EGRESS_MIN_KEYS) {
-    return `an address ${ownKeys} of the instance's own keys used within minutes of their delivery, after a first call from its known network (last ${last})`;
+  const last = new Date(shared.lastSeen).toISOString();
+  if (instances.size >= EGRESS_MIN_INSTANCES && clean && sibling) {
+    return `egress of account ${shared.accountId} in ${shared.region}: ${instances.size} instances used it with fresh keys, some also from this instance's own addresses, and the first call of one came from it (last ${last})`;
+  }
+  if (ownKeys.size >= EGRESS_MIN_KEYS) {
+    return `an address ${ownKeys.size} of the instance's own keys used within minutes of their delivery, after a first call from its known network (last ${last})`;
   }
   return undefined;
 }

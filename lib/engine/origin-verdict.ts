@@ -49,13 +49,17 @@ export interface VerdictInput {
 export function judgeOrigin(input: VerdictInput): OriginVerdict {
   const { use, origin, network, accountNetwork, trustedAccounts } = input;
   const endpointAccount = origin.kind === 'endpoint' ? origin.vpcEndpointAccountId : undefined;
-  const endpoint: EndpointPath | undefined =
+  const known: EndpointPath | undefined =
     origin.kind !== 'endpoint'
       ? undefined
       : network !== undefined
         ? network.endpointPath(origin.vpcEndpointId)
-        : (accountNetwork?.endpointPath(origin.vpcEndpointId) ??
-          input.learned?.endpointPath(origin.vpcEndpointId));
+        : accountNetwork?.endpointPath(origin.vpcEndpointId);
+  const learnedEndpoint =
+    origin.kind !== 'endpoint' || network !== undefined || known !== undefined
+      ? undefined
+      : input.learned?.endpointPath(origin.vpcEndpointId);
+  const endpoint = known ?? learnedEndpoint;
   const endpointTrusted =
     origin.kind === 'endpoint' &&
     (endpoint !== undefined || (endpointAccount !== undefined && trustedAccounts.has(endpointAccount)));
@@ -73,6 +77,7 @@ export function judgeOrigin(input: VerdictInput): OriginVerdict {
       instanceId: use.instanceId,
       ...(network?.network.subnetId !== undefined ? { subnetId: network.network.subnetId } : {}),
       ...(network?.network.vpcId !== undefined ? { vpcId: network.network.vpcId } : {}),
+      ...(learnedEndpoint !== undefined ? { endpointOfInstanceVpc: true } : {}),
     },
     input.now,
   );
