@@ -12,6 +12,15 @@ export const FINDING_DETAIL_TYPE = 'Instance Credential Exfiltration';
  */
 export const FINDING_UPDATE_DETAIL_TYPE = 'Instance Credential Exfiltration Update';
 
+/**
+ * Why an update was sent (issue 17), in the update's `detail.change`: `chain-growth` (the stolen key's
+ * chain gained a derived session or a persistent artefact: routed to the notifier and the responder)
+ * or `counts` (only counts, times or event names moved: kept for the SIEM log, routed nowhere, so a
+ * busy thief does not flood the mailbox).
+ */
+export const FindingChange = { ChainGrowth: 'chain-growth', Counts: 'counts' } as const;
+export type FindingChange = (typeof FindingChange)[keyof typeof FindingChange];
+
 export const FindingType = {
   /** Instance credentials used from an origin that is not the instance's. */
   UnexpectedOrigin: 'InstanceCredentialExfiltration.UnexpectedOrigin',
@@ -191,5 +200,17 @@ export const FindingDetailSchema = z.object({
   reason: z.string(),
   /** Optional (issue 17): present once the key minted credentials, or left or took something. */
   taint: TaintSummarySchema.optional(),
+  /**
+   * Issue 17, with `taint`: `<n>-<digest>`, n the derived sessions plus persistent artefacts, digest
+   * over their identifiers (lib/contracts/chain-version.ts). Grows with the chain and names its content,
+   * so two chains of equal size seen by two containers are two versions. What the notifier's ledger
+   * and the responder's idempotency key are made of: one email and one plan per version.
+   */
+  chainVersion: z
+    .string()
+    .regex(/^\d{1,6}-[0-9a-f]{12}$/)
+    .optional(),
+  /** Update events only (FINDING_UPDATE_DETAIL_TYPE): why this update was sent. */
+  change: z.enum([FindingChange.ChainGrowth, FindingChange.Counts]).optional(),
 });
 export type FindingDetail = z.infer<typeof FindingDetailSchema>;

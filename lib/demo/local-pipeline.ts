@@ -237,4 +237,15 @@ class MemoryAlertLedger implements AlertLedger {
     this.sent.delete(key);
     return Promise.resolve();
   }
+
+  private readonly chains = new Map<string, Set<string>>();
+
+  chainSeen(findingId: string): Promise<ReadonlySet<string>> {
+    return Promise.resolve(this.chains.get(findingId) ?? new Set());
+  }
+
+  recordChainSeen(findingId: string, ids: readonly string[]): Promise<void> {
+    this.chains.set(findingId, new Set([...(this.chains.get(findingId) ?? []), ...ids]));
+    return Promise.resolve();
+  }
 }

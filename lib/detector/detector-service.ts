@@ -3,6 +3,7 @@ import { BoundedMap } from '../engine/bounded-map';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 import { addBatchStats, emptyBatchStats, type BatchStats, type Detector } from '../engine/detector';
+import { announcedDetail } from '../contracts/chain-version';
 import type { FindingDetail } from '../contracts/finding-event';
 import type { StoredFinding } from '../engine/detector-store';
 import type { UnannouncedFinding } from '../state/dynamodb-store';
@@ -217,18 +218,19 @@ export class DetectorService {
     for (const finding of latest.values()) {
       const id = finding.detail.findingId;
       const detail = this.withTaint(finding.detail);
-      if (finding.unannounced) announcements.push({ kind: 'new', detail });
+      // Issue 17: a new derived session or something left behind is news, whatever the count did.
+      const chainGrew = taint?.grew(id) === true;
+      if (finding.unannounced) announcements.push({ kind: 'new', detail: announcedDetail(detail, null) });
       else if (
-        isCountJump(this.reported.get(id) ?? finding.firstPrevious, finding.detail.eventCount) ||
-        // Issue 17: a new derived session or something left behind is news, whatever the count did.
-        taint?.grew(id) === true
+        chainGrew ||
+        isCountJump(this.reported.get(id) ?? finding.firstPrevious, finding.detail.eventCount)
       ) {
-        announcements.push({ kind: 'update', detail });
+        announcements.push({ kind: 'update', detail: announcedDetail(detail, { chainGrew }) });
       }
     }
     // A chain can grow in a file where the finding's own key does not appear (a later hop's calls).
     for (const detail of (await taint?.grownElsewhere(new Set(latest.keys()))) ?? [])
-      announcements.push({ kind: 'update', detail });
+      announcements.push({ kind: 'update', detail: announcedDetail(detail, { chainGrew: true }) });
     const created = await this.publish(announcements);
     taint?.settle(announcements.map((announcement) => announcement.detail.findingId));
     this.counts.newFindings += created;

@@ -284,8 +284,14 @@ export class CentralStack extends Stack {
         resources: [alertKey.keyArn],
       }),
     );
-    // The alert ledger: claim, mark sent, release. Nothing else in the idempotency table.
-    idempotencyTable.grant(notifierRole, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // The alert ledger: claim, mark sent, release, and read what a finding's emails showed of its chain.
+    idempotencyTable.grant(
+      notifierRole,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
 
     // ------------------------------------------------------------------ functions
     const responseConfig = {

@@ -1,4 +1,10 @@
-import { FINDING_DETAIL_TYPE, FINDING_SOURCE, RESPONDABLE_FINDING_TYPES } from '../contracts/finding-event';
+import {
+  FINDING_DETAIL_TYPE,
+  FINDING_SOURCE,
+  FINDING_UPDATE_DETAIL_TYPE,
+  FindingChange,
+  RESPONDABLE_FINDING_TYPES,
+} from '../contracts/finding-event';
 import { RESPONSE_SOURCE, ResponseDetailType } from '../contracts/response-event';
 import {
   GUARDDUTY_DETAIL_TYPE,
@@ -47,6 +53,17 @@ export const CREDTRAIL_FINDING_PATTERN = {
 } as const satisfies EventPattern;
 
 /**
+ * credtrail bus → notifier: updates whose chain grew (issue 17: a new derived session or persistent
+ * artefact), with the chain's version the notifier keys its email on. Updates where only counts moved
+ * (`change: counts`) match nothing: one email per incident and per chain version, not per busy minute.
+ */
+export const CREDTRAIL_CHAIN_GROWTH_PATTERN = {
+  source: [FINDING_SOURCE],
+  'detail-type': [FINDING_UPDATE_DETAIL_TYPE],
+  detail: { change: [FindingChange.ChainGrowth], chainVersion: [{ exists: true }] },
+} as const satisfies EventPattern;
+
+/**
  * credtrail bus → notifier: every forwarded GuardDuty finding. The type filter is repeated on purpose:
  * the bus policy admits the forwarding rule, and a later edit of that rule must not flood on-call.
  */
@@ -65,6 +82,21 @@ export function credtrailFindingsAtOrAbove(threshold: number): EventPattern {
   return {
     ...CREDTRAIL_FINDING_PATTERN,
     detail: {
+      type: [...RESPONDABLE_FINDING_TYPES],
+      severityScore: [{ numeric: ['>=', threshold] }],
+    },
+  };
+}
+
+/**
+ * credtrail bus → responder: chain-growth updates under the same type and severity filter as new
+ * findings, so the responder re-plans the grown chain (a forged update is refused as a forged finding).
+ */
+export function credtrailChainGrowthAtOrAbove(threshold: number): EventPattern {
+  return {
+    ...CREDTRAIL_CHAIN_GROWTH_PATTERN,
+    detail: {
+      ...CREDTRAIL_CHAIN_GROWTH_PATTERN.detail,
       type: [...RESPONDABLE_FINDING_TYPES],
       severityScore: [{ numeric: ['>=', threshold] }],
     },
@@ -159,6 +191,13 @@ export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
       target: 'notifier',
     },
     {
+      ruleId: 'NotifyChainGrowth',
+      description:
+        'credtrail: finding updates whose stolen-key chain grew (new derived session or artefact) to the notifier',
+      pattern: CREDTRAIL_CHAIN_GROWTH_PATTERN,
+      target: 'notifier',
+    },
+    {
       ruleId: 'NotifyGuardDutyFindings',
       description: 'credtrail: every forwarded GuardDuty credential finding to the notifier',
       pattern: GUARDDUTY_FINDING_PATTERN,
@@ -174,6 +213,12 @@ export function credtrailBusRoutes(threshold: number): readonly BusRoute[] {
       ruleId: 'RespondCredtrailFindings',
       description: `credtrail: detector findings with severityScore >= ${threshold} to the responder`,
       pattern: credtrailFindingsAtOrAbove(threshold),
+      target: 'responder',
+    },
+    {
+      ruleId: 'RespondChainGrowth',
+      description: `credtrail: finding updates whose chain grew, severityScore >= ${threshold}, to the responder`,
+      pattern: credtrailChainGrowthAtOrAbove(threshold),
       target: 'responder',
     },
     {

@@ -102,10 +102,15 @@ export function responseStatements(names: ResponsePolicyNames): {
       wildcardReason:
         "Read-only: proof of instance reads the profile of the finding's instance, not known at deploy time.",
     },
+    // Issue 17: GetUser (path) and ListUserTags (tags) decide whether the user of a created key is
+    // protected before its deactivation is planned; ListAccessKeys reads the key's status.
     ReadAccessKeys: {
-      statement: statement('ReadAccessKeys', { actions: ['iam:ListAccessKeys'], resources: [allUsers] }),
+      statement: statement('ReadAccessKeys', {
+        actions: ['iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys'],
+        resources: [allUsers],
+      }),
       wildcardReason:
-        'Read-only: lists the access keys of the user a finding names (keys a thief created), not known at deploy time.',
+        'Read-only: reads the user a finding names (path and tags decide its protection) and lists its access keys (keys a thief created), not known at deploy time.',
     },
     // IAM cannot constrain the document or the policy name of PutRolePolicy (no condition key for
     // either): the responder only ever writes Deny-only documents, and the Denies below fence the roles.

@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type DynamoDBClient,
@@ -13,12 +14,20 @@ export interface AlertLedger {
   markSent(key: string, now: Date): Promise<void>;
   /** Gives the claim back after a failed send, so the retry sends it. */
   release(key: string): Promise<void>;
+  /** Issue 17: the chain items (chain-version.ts ids) earlier emails of this finding showed. */
+  chainSeen(findingId: string): Promise<ReadonlySet<string>>;
+  /** Adds the items an email showed to what was seen (a set: redelivery adds nothing). */
+  recordChainSeen(findingId: string, ids: readonly string[], now: Date): Promise<void>;
 }
 
 /** A claim expires after this, so a Lambda that died between claim and send does not swallow the alert. */
 export const CLAIM_LEASE_MS = 5 * 60 * 1000;
 /** Sent alerts are remembered this long (DynamoDB TTL); GuardDuty keeps updating a finding for 90 days. */
 export const SENT_RETENTION_S = 90 * 24 * 3600;
+
+function chainSeenKey(findingId: string): string {
+  return `chain-seen/${findingId}`;
+}
 
 /**
  * The ledger in the idempotency table (partition key `id`, TTL attribute `expiration`, as Powertools'
@@ -79,6 +88,33 @@ export class AlertLedgerGateway implements AlertLedger {
       .catch((error: unknown) => {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
+  }
+
+  async chainSeen(findingId: string): Promise<ReadonlySet<string>> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { id: { S: this.id(chainSeenKey(findingId)) } },
+        ConsistentRead: true,
+      }),
+    );
+    return new Set(output.Item?.['items']?.SS ?? []);
+  }
+
+  async recordChainSeen(findingId: string, ids: readonly string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { id: { S: this.id(chainSeenKey(findingId)) } },
+        UpdateExpression: 'ADD #items :ids SET expiration = :expiration',
+        ExpressionAttributeNames: { '#items': 'items' },
+        ExpressionAttributeValues: {
+          ':ids': { SS: [...new Set(ids)] },
+          ':expiration': { N: String(Math.floor(now.getTime() / 1000) + SENT_RETENTION_S) },
+        },
+      }),
+    );
   }
 
   private id(key: string): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import {
   FINDING_SOURCE,
+  FINDING_UPDATE_DETAIL_TYPE,
   FindingDetailSchema,
   FindingType,
   type ExpectedNetwork,
@@ -25,13 +26,14 @@ import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink }
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
 import { GuardDutyAlertDetailSchema, type GuardDutyAlertDetail } from './guardduty-alert-schema';
 import { renderResponseFailure } from './response-failure-alert';
+import { renderChainUpdate } from './chain-update-alert';
 import { CHAIN_ACTION_DESCRIPTIONS, whatTheKeyDid } from './taint-section';
 
 /**
  * Pure renderers: an EventBridge event in, the email a person acts on out. `key` identifies the alert
  * for de-duplication: one per finding (not per sighting: GuardDuty re-sends a finding with the same id
- * every 15 min to 6 h, and the detector may re-publish a finding it updates), one per response plan,
- * one per failed step.
+ * every 15 min to 6 h, and the detector may re-publish a finding it updates), one per chain version of
+ * a credtrail finding (issue 17), one per response plan, one per failed step.
  */
 export interface Alert {
   readonly key: string;
@@ -47,6 +49,8 @@ export interface RenderContext {
   readonly config: ResponseConfig;
   /** Findings at or above this numeric severity reach the responder (the rule's threshold). */
   readonly severityThreshold: number;
+  /** Issue 17: the chain items earlier emails of this finding showed (the ledger's record). */
+  readonly chainSeen?: ReadonlySet<string>;
 }
 
 const EnvelopeSchema = z
@@ -83,6 +87,13 @@ export function renderEvent(event: unknown, context: RenderContext): RenderResul
 
   if (source === FINDING_SOURCE) {
     const finding = FindingDetailSchema.safeParse(detail);
+    if (finding.success && detailType === FINDING_UPDATE_DETAIL_TYPE) {
+      const update = renderChainUpdate(finding.data, {
+        ...context,
+        chainSeen: context.chainSeen ?? new Set(),
+      });
+      return 'skip' in update ? { kind: 'skip', reason: update.skip } : { kind: 'alert', alert: update };
+    }
     if (finding.success) return { kind: 'alert', alert: renderCredtrailFinding(finding.data, context) };
     return { kind: 'alert', alert: renderUnreadable(event, z.prettifyError(finding.error)) };
   }

@@ -1,4 +1,5 @@
 import { renderEvent, type RenderContext } from './alert-renderer';
+import { chainItemsOf } from './chain-update-alert';
 import type { AlertLedger } from './alert-ledger-gateway';
 import type { AlertPublisher } from './sns-gateway';
 
@@ -20,7 +21,13 @@ export type NotifyOutcome =
  * and throws, so EventBridge's retry sends the email after all.
  */
 export async function notify(event: unknown, deps: NotifierDependencies): Promise<NotifyOutcome> {
-  const rendered = renderEvent(event, deps.context);
+  // Issue 17: a chain update's email names what earlier emails of the finding did not show.
+  const chain = chainItemsOf(event);
+  const chainSeen = chain?.update === true ? await deps.ledger.chainSeen(chain.findingId) : undefined;
+  const rendered = renderEvent(
+    event,
+    chainSeen === undefined ? deps.context : { ...deps.context, chainSeen },
+  );
   if (rendered.kind === 'skip') return { status: 'skipped', reason: rendered.reason };
   const { alert } = rendered;
   if (!(await deps.ledger.claim(alert.key, deps.now()))) return { status: 'duplicate', key: alert.key };
@@ -32,6 +39,9 @@ export async function notify(event: unknown, deps: NotifierDependencies): Promis
     throw error;
   }
   await deps.ledger.markSent(alert.key, deps.now());
+  // After the send: a failure here is retried, finds the alert sent and stops (the next version's email
+  // then lists these items as new again, which is the safe side).
+  if (chain !== null) await deps.ledger.recordChainSeen(chain.findingId, chain.ids, deps.now());
   return {
     status: 'sent',
     key: alert.key,

@@ -12,7 +12,7 @@ import {
 } from '../../policies/revoke-old-sessions-policy';
 import type { IncidentChain } from './incident-schema';
 import { chainRoleKey, type ObservedRole } from './observed-state';
-import { roleProtectionReason, type RoleSubject } from './resource-protection';
+import { roleProtectionReason, userProtectionReason, type RoleSubject } from './resource-protection';
 import { settingsForRole } from './response-config-schema';
 import type { PlanStep } from './response-plan';
 import { roleProtectionSettings, type PlanInput } from './response-planner';
@@ -149,6 +149,14 @@ function planDeactivation(input: PlanInput, index: number, key: ChainKey): PlanS
     return refuse(
       `key ${key.accessKeyId} of ${key.userName} in account ${key.accountId} could not be read (${observation.reason}); deactivate it by hand`,
     );
+  // GetUser's name and path and the user's tags decide; offline the finding's user name alone.
+  const user =
+    observation?.state === 'found' ? observation.user : { name: key.userName, path: null, tags: {} };
+  const protection = userProtectionReason(user, {
+    namePatterns: input.config.protected.userNamePatterns,
+    tagMatches: input.config.protected.userTags,
+  });
+  if (protection !== null) return refuse(`${protection}: deactivate key ${key.accessKeyId} by hand`);
   if (previousStatus === 'Inactive') return refuse(`key ${key.accessKeyId} is already inactive`);
   return {
     index,

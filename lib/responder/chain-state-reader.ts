@@ -15,7 +15,8 @@ export type GatewaysByAccount = (accountId: string) => Promise<AccountGateways>;
 /**
  * Issue 17: reads, read-only and in the account each lives in, what the chain's steps depend on and
  * replace: each role the thief assumed (GetRole's path and tags decide protection, its inline policies
- * are the prior state) and each created key's status (ListAccessKeys). An account that cannot be
+ * are the prior state), each created key's user (GetUser's path, ListUserTags' tags decide protection)
+ * and the key's status (ListAccessKeys). An account that cannot be
  * reached or read leaves its entries `unreadable`: they are then not acted on (unknown state means
  * unknown protection), and the rest of the response goes on.
  */
@@ -53,8 +54,11 @@ async function readKey(
 ): Promise<ObservedChainKey> {
   try {
     const { iam } = await gatewaysFor(key.accountId);
+    // The user first: a user that cannot be read is a protection not known, and the key is left alone.
+    const user = await iam.describeUser(key.userName);
+    if (user === null) return { state: 'missing' };
     const status = await iam.accessKeyStatus(key.userName, key.accessKeyId);
-    return status === null ? { state: 'missing' } : { state: 'found', status };
+    return status === null ? { state: 'missing' } : { state: 'found', status, user };
   } catch (error) {
     return { state: 'unreadable', reason: describeError(error) };
   }

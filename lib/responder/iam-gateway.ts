@@ -3,14 +3,17 @@ import {
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  GetUserCommand,
   ListAccessKeysCommand,
   ListRolePoliciesCommand,
+  ListUserTagsCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { ObservedRole } from './observed-state';
+import type { UserSubject } from './protection/user-protection';
 
 export class RoleNotFoundError extends Error {
   constructor(
@@ -114,6 +117,28 @@ export class IamGateway {
     await this.client.send(
       new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }),
     );
+  }
+
+  /**
+   * Issue 17: the user whose key a step would deactivate, by GetUser's own name and path and every tag
+   * (ListUserTags, paged): what protection is decided on. null when the user no longer exists.
+   */
+  async describeUser(userName: string): Promise<UserSubject | null> {
+    let user;
+    try {
+      ({ User: user } = await this.client.send(new GetUserCommand({ UserName: userName })));
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
+      for (const tag of page.Tags ?? []) tags[tag.Key ?? ''] = tag.Value ?? '';
+      marker = page.IsTruncated === true ? page.Marker : undefined;
+    } while (marker !== undefined);
+    return { name: user?.UserName ?? userName, path: user?.Path ?? '/', tags };
   }
 
   /** A user's key status, or null when the user or the key no longer exists. */

@@ -3,6 +3,8 @@ import * as z from 'zod';
 import {
   FINDING_DETAIL_TYPE,
   FINDING_SOURCE,
+  FINDING_UPDATE_DETAIL_TYPE,
+  FindingChange,
   FindingDetailSchema,
   type FindingDetail,
 } from '../contracts/finding-event';
@@ -67,14 +69,18 @@ export function normaliseEvent(raw: unknown, options: NormaliseOptions): Normali
     const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
     return forged ?? validated(fromGuardDuty(detail.data));
   }
-  if (event.source === FINDING_SOURCE && event['detail-type'] === FINDING_DETAIL_TYPE) {
+  const update = event['detail-type'] === FINDING_UPDATE_DETAIL_TYPE;
+  if (event.source === FINDING_SOURCE && (update || event['detail-type'] === FINDING_DETAIL_TYPE)) {
     const detail = FindingDetailSchema.safeParse(event.detail);
     if (!detail.success)
       return { ok: false, reason: `invalid credtrail finding: ${z.prettifyError(detail.error)}` };
     const forged = checkPublisher(event, detail.data.accountId, detail.data.region, options);
+    if (forged !== null) return forged;
+    const version = update ? chainUpdateVersion(detail.data) : null;
+    if (version !== null && typeof version !== 'string') return version;
     // Issue 17: only a trusted publisher may name roles and keys of other accounts in the chain.
     const ownAccountOnly = !options.trustedPublisherAccounts.includes(event.account);
-    return forged ?? validated(fromCredtrail(detail.data, ownAccountOnly));
+    return validated(fromCredtrail(detail.data, ownAccountOnly, version));
   }
   return {
     ok: false,
@@ -182,12 +188,36 @@ function isSampleFinding(detail: GuardDutyFindingDetail): boolean {
   return detail.resource.accessKeyDetails.accessKeyId.startsWith('GeneratedFinding');
 }
 
-function fromCredtrail(detail: FindingDetail, ownAccountOnly: boolean): Incident {
+/**
+ * An update is acted on only for chain growth (a rule routes nothing else here, but a put event could
+ * carry anything): its version then names its own incident. Count-only updates are refused.
+ */
+function chainUpdateVersion(detail: FindingDetail): string | { ok: false; reason: string } {
+  if (detail.change !== FindingChange.ChainGrowth || detail.chainVersion === undefined || !detail.taint)
+    return {
+      ok: false,
+      reason: `finding update ${detail.findingId} without chain growth and a chain version: nothing to respond to`,
+    };
+  return detail.chainVersion;
+}
+
+function fromCredtrail(
+  detail: FindingDetail,
+  ownAccountOnly: boolean,
+  chainVersion: string | null,
+): Incident {
   // The ARN's partition; identifierProblems then checks it against the region.
   const partition = detail.roleArn.split(':')[1] ?? '';
   const chain = incidentChainOf(detail, { partition, ownAccountOnly });
+  const findingIncidentId = incidentIdFor('credtrail', detail.findingId);
   return {
-    incidentId: incidentIdFor('credtrail', detail.findingId),
+    // A chain update is its own incident per version: the first announcement's record stays as it was
+    // (its undo included), and a redelivered version finds its own record settled.
+    incidentId:
+      chainVersion === null
+        ? findingIncidentId
+        : incidentIdFor('credtrail', `${detail.findingId}/chain/${chainVersion}`),
+    ...(chainVersion === null ? {} : { chainUpdate: { version: chainVersion, findingIncidentId } }),
     findingSource: 'credtrail',
     findingId: detail.findingId,
     findingType: detail.type,

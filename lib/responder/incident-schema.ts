@@ -71,6 +71,17 @@ export const IncidentSchema = z.object({
   lastSeen: z.string().nullable(),
   /** Issue 17: what the stolen key minted and left behind (credtrail findings with `taint` only). */
   chain: IncidentChainSchema.optional(),
+  /**
+   * Issue 17: set when this incident is a chain-growth update of a credtrail finding: its own incident
+   * (one per chain version, so one plan and one undo each), planned for the chain only.
+   */
+  chainUpdate: z
+    .object({
+      version: z.string(),
+      /** The incident of the finding's first announcement, whose response covered the instance. */
+      findingIncidentId: z.string(),
+    })
+    .optional(),
   /** GuardDuty `CreateSampleFindings` output: parsed, reported, never acted on. */
   sample: z.boolean(),
 });

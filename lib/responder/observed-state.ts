@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { UserSubject } from './protection/user-protection';
 
 /**
  * What the responder read (read-only calls) before planning. `null` parts were not read, which only
@@ -66,7 +67,7 @@ export const UNOBSERVED: ObservedState = {
 export type ObservedChainRole =
   { state: 'found'; role: ObservedRole } | { state: 'missing' } | { state: 'unreadable'; reason: string };
 export type ObservedChainKey =
-  | { state: 'found'; status: 'Active' | 'Inactive' }
+  | { state: 'found'; status: 'Active' | 'Inactive'; user: UserSubject }
   | { state: 'missing' }
   | { state: 'unreadable'; reason: string };
 

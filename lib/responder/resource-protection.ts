@@ -11,9 +11,18 @@ import { landingZoneRole } from './protection/landing-zone-role';
 import { roleProtectionTag } from './protection/role-protection-tag';
 import type { RoleProtectionRule, RoleProtectionSettings, RoleSubject } from './protection/role-subject';
 import { serviceLinkedRole } from './protection/service-linked-role';
+import {
+  adminUser,
+  configuredUserPattern,
+  userProtectionTag,
+  type UserProtectionRule,
+  type UserProtectionSettings,
+  type UserSubject,
+} from './protection/user-protection';
 
 export { globMatches, matchingTag } from './protection/glob';
 export type { RoleSubject, RoleProtectionSettings } from './protection/role-subject';
+export type { UserSubject, UserProtectionSettings } from './protection/user-protection';
 
 /** Every rule that can put a role out of the responder's reach, each in its own file under protection/. */
 export const ROLE_PROTECTION_RULES: readonly RoleProtectionRule[] = [
@@ -33,6 +42,22 @@ export const INSTANCE_PROTECTION_RULES: readonly InstanceProtectionRule[] = [
 export function roleProtectionReason(role: RoleSubject, settings: RoleProtectionSettings): string | null {
   for (const rule of ROLE_PROTECTION_RULES) {
     const reason = rule(role, settings);
+    if (reason !== null) return reason;
+  }
+  return null;
+}
+
+/** Issue 17: the owners of access keys a thief created. */
+export const USER_PROTECTION_RULES: readonly UserProtectionRule[] = [
+  adminUser,
+  configuredUserPattern,
+  userProtectionTag,
+];
+
+/** Why the user whose key a step would deactivate must not be touched, or null. */
+export function userProtectionReason(user: UserSubject, settings: UserProtectionSettings): string | null {
+  for (const rule of USER_PROTECTION_RULES) {
+    const reason = rule(user, settings);
     if (reason !== null) return reason;
   }
   return null;

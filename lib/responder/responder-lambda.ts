@@ -105,7 +105,7 @@ interface KeyedEvent {
 
 /**
  * The Lambda function body, idempotent on the finding and the mode: EventBridge delivers at least once,
- * and the key (mode + source + GuardDuty `id` or credtrail `findingId`) makes re-deliveries and
+ * and the key (mode + source + detail-type + GuardDuty `id` or credtrail `findingId` + chain version) makes re-deliveries and
  * GuardDuty's periodic re-sends return the first result, while a dry-run answer is never replayed after
  * the mode is switched to enforce. Only settled results are returned, so only they are cached: a
  * failed attempt throws (Powertools keeps no record of it) and Lambda retries it, then sends it to the
@@ -117,7 +117,11 @@ export function makeIdempotentResponder(options: IdempotentResponderOptions) {
     awsSdkV3Client: options.dynamo,
   });
   const config = new IdempotencyConfig({
-    eventKeyJmesPath: '[mode, event.source, event.detail.id || event.detail.findingId]',
+    // Issue 17: a chain-growth update is keyed by its chain version (and apart from the first
+    // announcement by its detail-type): a redelivered version returns the first result, a new one is
+    // planned. GuardDuty events carry neither version nor a changing detail-type.
+    eventKeyJmesPath:
+      '[mode, event.source, event."detail-type", event.detail.id || event.detail.findingId, event.detail.chainVersion]',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
   });
   const respond = makeIdempotent(

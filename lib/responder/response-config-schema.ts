@@ -61,6 +61,12 @@ export const ResponseConfigSchema = z.object({
       /** Glob patterns on instance ids and on the instance's Name tag. */
       instancePatterns: z.array(z.string()).default([]),
       instanceTags: z.array(TagMatchSchema).default([{ key: 'credtrail:protected' }]),
+      /**
+       * Issue 17: glob patterns on IAM user names whose keys are never deactivated (break-glass and
+       * admin users are protected anyway: protection/user-protection.ts).
+       */
+      userNamePatterns: z.array(z.string()).default([]),
+      userTags: z.array(TagMatchSchema).default([{ key: 'credtrail:protected' }]),
     })
     .prefault({}),
   /** The responder's own roles (glob); always protected, as are service-linked roles. */

@@ -84,7 +84,14 @@ export function planResponse(input: PlanInput): ResponsePlan {
   const sizes = new Map(
     (input.observed.role?.inlinePolicies ?? []).map((p) => [p.name, countPolicyCharacters(p.document)]),
   );
-  const own: PlanStep[] = wanted.map((action, index) => {
+  // A chain-growth update (its own incident per chain version) plans the chain only. The instance
+  // role's revoke-sessions, pin and quarantine were decided by the finding's first response; doing them
+  // again would move the revocation's cut-off to now and cut the instance's workload off for up to an
+  // hour more per chain growth, while containing nothing new: the thief's instance key was denied by
+  // the first cut-off (or, in dry-run, is still in the first plan for a person to carry out). Roles and
+  // keys the earlier versions already covered are recognised from their observed state (a revocation
+  // whose cut-off is after the thief's last session, a key already Inactive) and skipped.
+  const own: PlanStep[] = (incident.chainUpdate === undefined ? wanted : []).map((action, index) => {
     switch (action) {
       case 'revoke-sessions':
         return planRevoke(input, index, sizes);

@@ -172,6 +172,8 @@ describe('the detector Lambda keeps the chain current as files arrive', () => {
     expect(created?.type).toBe(FINDING_DETAIL_TYPE);
     expect(created?.detail.sourceIp).toBe(TRAIL.thiefAddress);
     expect(created?.detail.taint?.derivedSessions.map((s) => s.accessKeyId)).toEqual([TRAIL.hop1Key]);
+    expect(created?.detail.chainVersion).toMatch(/^1-/);
+    expect(created?.detail.change).toBeUndefined();
     // The workload's own AssumeRole, from its own address, is not the thief's.
     expect(JSON.stringify(created?.detail)).not.toContain(TRAIL.legitKey);
 
@@ -193,6 +195,9 @@ describe('the detector Lambda keeps the chain current as files arrive', () => {
       TRAIL.launchedInstance,
     ]);
     expect(update?.detail.taint?.persistence[0]?.owner).toBe(TRAIL.backdoorUser);
+    // What the bus rules route to the notifier and the responder: chain growth, a new version.
+    expect(update?.detail.change).toBe('chain-growth');
+    expect(update?.detail.chainVersion).toMatch(/^6-/);
 
     // Account A's eu-west-1 file holds the same AssumeRole again: nothing new, nothing announced.
     await runtime.service.processMessage(message(keys[2] ?? ''));

@@ -1,21 +1,27 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { ZodType } from 'zod';
 import { DetectorEnvironmentSchema } from '../../lib/detector/detector-environment';
+import { FINDING_UPDATE_DETAIL_TYPE } from '../../lib/contracts/finding-event';
+import { matchesEventPattern } from '../../lib/infra/event-pattern-matcher';
 import {
+  CREDTRAIL_CHAIN_GROWTH_PATTERN,
   CREDTRAIL_FINDING_PATTERN,
   GUARDDUTY_EXFILTRATION_PATTERN,
   GUARDDUTY_FINDING_PATTERN,
   RESPONDER_FAILURE_PATTERN,
   RESPONDER_RESULT_PATTERN,
   RESPONSE_FINAL_FAILURE_PATTERN,
+  credtrailChainGrowthAtOrAbove,
   credtrailFindingsAtOrAbove,
   guardDutyFindingsAtOrAbove,
+  type EventPattern,
 } from '../../lib/infra/event-patterns';
 import { nagFindings } from '../../lib/infra/nag-gate';
 import { NotifierEnvironmentSchema } from '../../lib/notifier/notifier-environment';
 import { parseResponseConfig } from '../../lib/responder/response-config-schema';
 import { ResponderEnvironmentSchema } from '../../lib/responder/responder-environment';
 import { DEFAULT_MAX_ATTEMPTS } from '../../lib/responder/responder-service';
+import { loadEvent } from '../fixtures/events/load-event';
 import { actionsOf, centralStack, logicalId, roleStatements } from './stack-fixtures';
 
 const stack = centralStack();
@@ -68,9 +74,11 @@ describe('event routing', () => {
 
   it.each([
     ['NotifyCredtrailFindings', CREDTRAIL_FINDING_PATTERN, 'Notifier'],
+    ['NotifyChainGrowth', CREDTRAIL_CHAIN_GROWTH_PATTERN, 'Notifier'],
     ['NotifyGuardDutyFindings', GUARDDUTY_FINDING_PATTERN, 'Notifier'],
     ['NotifyResponderResults', RESPONDER_RESULT_PATTERN, 'Notifier'],
     ['RespondCredtrailFindings', credtrailFindingsAtOrAbove(7), 'Responder'],
+    ['RespondChainGrowth', credtrailChainGrowthAtOrAbove(7), 'Responder'],
     ['RespondGuardDutyFindings', guardDutyFindingsAtOrAbove(7), 'Responder'],
   ])('%s carries the shared pattern and targets the %s with retries and a DLQ', (name, pattern, target) => {
     const rule = ruleNamed(name);
@@ -97,6 +105,34 @@ describe('event routing', () => {
     expect(() =>
       lowered.hasResourceProperties('AWS::Events::Rule', { EventPattern: guardDutyFindingsAtOrAbove(4) }),
     ).not.toThrow();
+    expect(() =>
+      lowered.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: credtrailChainGrowthAtOrAbove(4),
+      }),
+    ).not.toThrow();
+  });
+
+  it('routes finding updates whose chain grew to the notifier and the responder, and count updates nowhere', () => {
+    const update = (change: string) => {
+      const event = loadEvent('credtrail-finding-unexpected-origin.json');
+      event['detail-type'] = FINDING_UPDATE_DETAIL_TYPE;
+      Object.assign(event.detail, { change, chainVersion: '2-0123456789ab' });
+      return event;
+    };
+    const targetsOf = (event: ReturnType<typeof update>) =>
+      Object.values(resourcesOf(template))
+        .map(
+          (resource) => resource.Properties as { Targets?: { Arn: unknown }[]; EventPattern?: EventPattern },
+        )
+        .filter((rule) => rule.EventPattern !== undefined && matchesEventPattern(rule.EventPattern, event))
+        .flatMap((rule) => rule.Targets ?? [])
+        .map((target) => target.Arn);
+    const fn = (name: string) => ({
+      'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', `${name}Function`), 'Arn'],
+    });
+
+    expect(targetsOf(update('chain-growth'))).toEqual([fn('Notifier'), fn('Responder')]);
+    expect(targetsOf(update('counts'))).toEqual([]);
   });
 
   it.each([
@@ -683,7 +719,7 @@ describe('IAM: least privilege per role', () => {
           Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'AlertKey'), 'Arn'] },
         }),
         expect.objectContaining({
-          Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           Resource: [
             { 'Fn::GetAtt': [logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable'), 'Arn'] },
           ],
@@ -692,6 +728,7 @@ describe('IAM: least privilege per role', () => {
     );
     expect(actionsOf(statements).filter((a) => !a.startsWith('logs:'))).toEqual([
       'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'kms:Decrypt',

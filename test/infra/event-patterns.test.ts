@@ -1,9 +1,13 @@
+import { FINDING_UPDATE_DETAIL_TYPE } from '../../lib/contracts/finding-event';
 import {
+  CREDTRAIL_CHAIN_GROWTH_PATTERN,
   CREDTRAIL_FINDING_PATTERN,
   GUARDDUTY_EXFILTRATION_PATTERN,
   GUARDDUTY_FINDING_PATTERN,
   RESPONDER_FAILURE_PATTERN,
   RESPONDER_RESULT_PATTERN,
+  credtrailBusRoutes,
+  credtrailChainGrowthAtOrAbove,
   credtrailFindingsAtOrAbove,
   guardDutyFindingsAtOrAbove,
   type EventPattern,
@@ -20,6 +24,18 @@ const credtrailMedium = loadEvent('credtrail-finding-affiliated-endpoint.json');
 const plan = loadEvent('responder-plan-dry-run.json');
 const failedStep = loadEvent('responder-step-failed.json');
 
+/** The detector's update of a finding (issue 17): the same detail, another detail-type and a marker. */
+function updateOf(finding: typeof credtrailHigh, change: 'chain-growth' | 'counts') {
+  const update = structuredClone(finding);
+  update['detail-type'] = FINDING_UPDATE_DETAIL_TYPE;
+  update.detail['change'] = change;
+  update.detail['chainVersion'] = '3-0123456789ab';
+  return update;
+}
+const chainGrewHigh = updateOf(credtrailHigh, 'chain-growth');
+const chainGrewMedium = updateOf(credtrailMedium, 'chain-growth');
+const countsHigh = updateOf(credtrailHigh, 'counts');
+
 const all = {
   outside,
   inside,
@@ -29,6 +45,9 @@ const all = {
   credtrailMedium,
   plan,
   failedStep,
+  chainGrewHigh,
+  chainGrewMedium,
+  countsHigh,
 };
 type Name = keyof typeof all;
 
@@ -65,6 +84,36 @@ describe('the patterns credtrail deploys, against real-shaped events', () => {
     expect(matching(credtrailFindingsAtOrAbove(5))).toEqual(['credtrailHigh', 'credtrailMedium']);
     expect(matching(guardDutyFindingsAtOrAbove(5))).toEqual(['outside', 'inside', 'insideAffiliated']);
     expect(matching(credtrailFindingsAtOrAbove(8.5))).toEqual([]);
+  });
+
+  it('sends chain-growth updates to the notifier, whatever their severity, and count updates nowhere', () => {
+    expect(matching(CREDTRAIL_CHAIN_GROWTH_PATTERN)).toEqual(['chainGrewHigh', 'chainGrewMedium']);
+    const routed = credtrailBusRoutes(7).filter(
+      (route) => route.target !== 'none' && matchesEventPattern(route.pattern, countsHigh),
+    );
+    expect(routed).toEqual([]);
+  });
+
+  it('sends chain-growth updates to the responder under the same threshold and types as new findings', () => {
+    expect(matching(credtrailChainGrowthAtOrAbove(7))).toEqual(['chainGrewHigh']);
+    expect(matching(credtrailChainGrowthAtOrAbove(5))).toEqual(['chainGrewHigh', 'chainGrewMedium']);
+    const namedLikeInstance = structuredClone(chainGrewHigh);
+    namedLikeInstance.detail['type'] = 'SuspiciousSession.NamedLikeInstance';
+    expect(matchesEventPattern(credtrailChainGrowthAtOrAbove(1), namedLikeInstance)).toBe(false);
+    expect(matchesEventPattern(CREDTRAIL_CHAIN_GROWTH_PATTERN, namedLikeInstance)).toBe(true);
+  });
+
+  it('routes no growth update without a chain version: nothing to key one email or plan on', () => {
+    const unversioned = structuredClone(chainGrewHigh);
+    delete unversioned.detail['chainVersion'];
+    expect(matchesEventPattern(CREDTRAIL_CHAIN_GROWTH_PATTERN, unversioned)).toBe(false);
+    expect(matchesEventPattern(credtrailChainGrowthAtOrAbove(1), unversioned)).toBe(false);
+  });
+
+  it('keeps new findings and updates apart: the new-finding rules never match an update', () => {
+    expect(matchesEventPattern(CREDTRAIL_FINDING_PATTERN, chainGrewHigh)).toBe(false);
+    expect(matchesEventPattern(credtrailFindingsAtOrAbove(1), chainGrewHigh)).toBe(false);
+    expect(matchesEventPattern(CREDTRAIL_CHAIN_GROWTH_PATTERN, credtrailHigh)).toBe(false);
   });
 
   it('sends only respondable finding types to the responder: a session merely named i-… is only emailed', () => {

@@ -37,7 +37,10 @@ const EXPECTED_ALLOWS: Record<string, Record<string, unknown>> = {
     Resource: iamArn('role/*'),
   },
   ReadInstanceProfiles: { Action: 'iam:GetInstanceProfile', Resource: iamArn('instance-profile/*') },
-  ReadAccessKeys: { Action: 'iam:ListAccessKeys', Resource: iamArn('user/*') },
+  ReadAccessKeys: {
+    Action: ['iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys'],
+    Resource: iamArn('user/*'),
+  },
   WriteInlineRolePolicies: {
     Action: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
     Resource: iamArn('role/*'),

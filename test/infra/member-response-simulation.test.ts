@@ -131,6 +131,16 @@ describe('member response role, simulated: every planned call is still allowed',
     ],
     'access keys (issue 17)': [
       ['iam:ListAccessKeys', user('ci-deployer'), "reads a created key's status before and at undo", {}],
+      ['iam:GetUser', user('ci-deployer'), "the key's user: its path decides protection", {}],
+      ['iam:ListUserTags', user('ci-deployer'), "the key's user: its tags decide protection", {}],
+      [
+        'iam:GetUser',
+        user('ops/BreakGlass'),
+        'a protected user is still read (to refuse it)',
+        {
+          'aws:ResourceTag/credtrail:protected': 'yes',
+        },
+      ],
       ['iam:UpdateAccessKey', user('ci-deployer'), 'deactivates a key, and undo re-activates it', {}],
     ],
     'roles the thief assumed (issue 17)': [
@@ -282,6 +292,10 @@ describe('member response role, simulated: each escalation of issue 11 is denied
     ['iam:CreateRole', role('Backdoor')],
     ['iam:TagRole', role('WebAppRole')],
     ['iam:UntagRole', role('PaymentsRole')],
+    // Reading a user's tags (issue 17) does not come with changing them: its protection stays put.
+    ['iam:UntagUser', user('ops/alice')],
+    ['iam:TagUser', user('ops/alice')],
+    ['iam:DeleteUser', user('ci-deployer')],
     ['ec2:RunInstances', INSTANCE],
     ['ec2:TerminateInstances', INSTANCE],
     ['ec2:DeleteSecurityGroup', PRODUCTION_GROUP],

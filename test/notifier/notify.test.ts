@@ -6,7 +6,9 @@ import { createNotifierHandler } from '../../lib/notifier/notifier-app';
 import { notify, type NotifierDependencies } from '../../lib/notifier/notify';
 import { SnsGateway } from '../../lib/notifier/sns-gateway';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
-import { loadEvent, responseConfig } from './fixtures';
+import { chainVersionOf } from '../../lib/contracts/chain-version';
+import { FINDING_UPDATE_DETAIL_TYPE, type TaintSummary } from '../../lib/contracts/finding-event';
+import { chainTaint, loadEvent, responseConfig } from './fixtures';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:credtrail-alerts';
 const snsMock = mockClient(SNSClient);
@@ -156,5 +158,80 @@ describe('createNotifierHandler', () => {
 
     expect(outcome).toMatchObject({ status: 'sent', messageId: 'm-5' });
     expect(logger.info).toHaveBeenCalledWith('notification', { outcome });
+  });
+
+  describe('chain growth (issue 17): one email per chain version', () => {
+    const grownTaint = (): TaintSummary => ({
+      ...chainTaint,
+      derivedSessions: [
+        ...chainTaint.derivedSessions,
+        {
+          accessKeyId: 'ASIAHOPTWODEPLOY0002',
+          parentAccessKeyId: 'ASIAHOPONEADMIN00001',
+          via: 'AssumeRole',
+          roleArn: 'arn:aws:iam::222222222222:role/deploy-role',
+          sessionName: 'thief-deploy',
+          accountId: '222222222222',
+          region: 'eu-west-1',
+          mintedAt: '2026-11-26T10:04:00.000Z',
+          expiresAt: '2026-11-26T11:04:00.000Z',
+        },
+      ],
+    });
+    function event(taint: TaintSummary, kind: 'new' | 'chain-growth' | 'counts') {
+      const finding = loadEvent('credtrail-finding-unexpected-origin.json');
+      Object.assign(finding.detail, { taint, chainVersion: chainVersionOf(taint) });
+      if (kind === 'new') return finding;
+      finding['detail-type'] = FINDING_UPDATE_DETAIL_TYPE;
+      finding.detail['change'] = kind;
+      return finding;
+    }
+    const sent = () => snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+
+    it('emails a version once however often it is delivered, a new version once more with only its news', async () => {
+      snsMock.on(PublishCommand).resolves({ MessageId: 'm-chain' });
+      const deps = await dependencies();
+
+      const outcomes = [
+        await notify(event(chainTaint, 'new'), deps),
+        await notify(event(chainTaint, 'chain-growth'), deps),
+        await notify(event(chainTaint, 'chain-growth'), deps),
+        await notify(event(grownTaint(), 'chain-growth'), deps),
+        await notify(event(grownTaint(), 'chain-growth'), deps),
+      ];
+
+      expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent', 'duplicate', 'sent', 'duplicate']);
+      const [, firstUpdate, secondUpdate] = sent();
+      expect(firstUpdate?.Subject).toContain('what the WebAppRole key did, updated (2 items)');
+      // What the first email showed is not news again.
+      expect(firstUpdate?.Message).toContain('nothing not shown in an earlier email');
+      expect(secondUpdate?.Subject).toContain('updated (3 items)');
+      expect(secondUpdate?.Message).toContain('new session ASIAHOPTWODEPLOY0002: AssumeRole');
+      expect(secondUpdate?.Message).not.toContain('new session ASIAHOPONEADMIN00001');
+      expect(secondUpdate?.Message).not.toContain('new access-key');
+      // The chain as it stands follows the news.
+      expect(secondUpdate?.Message).toContain('WHAT THE KEY DID');
+    });
+
+    it('lists every item as new when no earlier email recorded the chain', async () => {
+      snsMock.on(PublishCommand).resolves({ MessageId: 'm-chain' });
+      const deps = await dependencies();
+
+      await notify(event(grownTaint(), 'chain-growth'), deps);
+
+      const message = sent()[0]?.Message ?? '';
+      expect(message).toContain('new session ASIAHOPONEADMIN00001');
+      expect(message).toContain('new session ASIAHOPTWODEPLOY0002');
+      expect(message).toContain('new access-key AKIAPERSISTENT000001 (user backup-bot)');
+    });
+
+    it('sends nothing for an update in which only counts moved', async () => {
+      const deps = await dependencies();
+
+      const outcome = await notify(event(grownTaint(), 'counts'), deps);
+
+      expect(outcome.status).toBe('skipped');
+      expect(sent()).toEqual([]);
+    });
   });
 });

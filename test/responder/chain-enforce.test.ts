@@ -1,192 +1,27 @@
-import {
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListAccessKeysCommand,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-  PutRolePolicyCommand,
-  UpdateAccessKeyCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
+import { GetRoleCommand, PutRolePolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { normaliseEvent } from '../../lib/responder/incident-normaliser';
-import type { Incident } from '../../lib/responder/incident-schema';
 import { ResponseFailedError, RetryableResponseError } from '../../lib/responder/response-errors';
 import { respondToIncident } from '../../lib/responder/responder-service';
 import type { StepRecord } from '../../lib/responder/audit-store';
 import { undoIncident } from '../../lib/responder/undo-service';
 import { planUndo } from '../../lib/responder/undo-planner';
-import { dependencies, iamMock, primeAccount, stsMock } from './aws-mocks';
-import { ACCOUNT, config, credtrailEvent, NOW } from './responder-fixtures';
-
-const OTHER = '222222222222';
-const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/admin-role`;
-const DEPLOY_ROLE = `arn:aws:iam::${OTHER}:role/deploy-role`;
-const CREATED_KEY = 'AKIAPERSISTENT000001';
-const USER = 'backup-bot';
-
-/** The fixture finding, with a chain of two AssumeRole hops (own account, then OTHER) and a created key. */
-function chainedEvent() {
-  const event = structuredClone(credtrailEvent);
-  const session = { sessionName: 'thief', region: 'us-east-1', via: 'AssumeRole' };
-  event.detail['taint'] = {
-    derivedSessions: [
-      {
-        ...session,
-        accessKeyId: 'ASIAHOPONEADMIN00001',
-        parentAccessKeyId: String(event.detail['accessKeyId']),
-        roleArn: ADMIN_ROLE,
-        accountId: ACCOUNT,
-        mintedAt: '2026-11-20T12:25:00.000Z',
-        expiresAt: '2026-11-20T13:25:00.000Z',
-      },
-      {
-        ...session,
-        accessKeyId: 'ASIAHOPTWODEPLOY0002',
-        parentAccessKeyId: 'ASIAHOPONEADMIN00001',
-        roleArn: DEPLOY_ROLE,
-        accountId: OTHER,
-        region: 'eu-west-1',
-        mintedAt: '2026-11-20T12:28:00.000Z',
-        expiresAt: '2026-11-20T13:28:00.000Z',
-      },
-    ],
-    derivedCallCount: 9,
-    persistence: [
-      {
-        kind: 'access-key',
-        id: CREATED_KEY,
-        context: `user ${USER}`,
-        owner: USER,
-        eventName: 'CreateAccessKey',
-        eventTime: '2026-11-20T12:29:00.000Z',
-        accountId: OTHER,
-        region: 'eu-west-1',
-        accessKeyId: 'ASIAHOPTWODEPLOY0002',
-      },
-    ],
-    reads: [],
-    truncated: false,
-  };
-  return event;
-}
-
-function incident(): Incident {
-  const normalised = normaliseEvent(chainedEvent(), { trustedPublisherAccounts: [ACCOUNT] });
-  if (!normalised.ok) throw new Error(normalised.reason);
-  return normalised.incident;
-}
-
-/** Member accounts as IAM keeps them: inline policies per account and role, the created key's status. */
-const policies = new Map<string, string>();
-let keyStatus: 'Active' | 'Inactive' = 'Active';
-/** Every IAM write, with the account whose credentials sent it. */
-const writes: string[] = [];
-
-/** The account a mocked IAM client acts in: the member role credentials STS handed out for it. */
-async function accountOf(client: IAMClient): Promise<string> {
-  const credentials = await client.config.credentials();
-  return credentials.accessKeyId === `ASIAMEMBER${OTHER}` ? OTHER : ACCOUNT;
-}
-
-function role(name: string, accountId: string) {
-  return {
-    Role: {
-      RoleName: name,
-      RoleId: 'AROAEXAMPLE',
-      Arn: `arn:aws:iam::${accountId}:role/${name}`,
-      Path: '/',
-      CreateDate: NOW,
-    },
-  };
-}
-
-function primeChain(): void {
-  primeAccount();
-  policies.clear();
-  writes.length = 0;
-  keyStatus = 'Active';
-  stsMock.on(AssumeRoleCommand).callsFake((input: { RoleArn?: string }) => ({
-    Credentials: {
-      AccessKeyId: `ASIAMEMBER${input.RoleArn?.split(':')[4] ?? ''}`,
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: NOW,
-    },
-  }));
-  iamMock
-    .on(GetRoleCommand, { RoleName: 'admin-role' })
-    .resolves(role('admin-role', ACCOUNT))
-    .on(GetRoleCommand, { RoleName: 'deploy-role' })
-    .resolves(role('deploy-role', OTHER));
-  const at = async (client: IAMClient, roleName = '') => `${await accountOf(client)}/${roleName}`;
-  iamMock
-    .on(PutRolePolicyCommand)
-    .callsFake(
-      async (
-        input: { RoleName?: string; PolicyName?: string; PolicyDocument?: string },
-        getClient: () => IAMClient,
-      ) => {
-        const where = await at(getClient(), input.RoleName);
-        policies.set(`${where}/${input.PolicyName ?? ''}`, input.PolicyDocument ?? '');
-        writes.push(`PutRolePolicy ${where}`);
-        return {};
-      },
-    );
-  iamMock
-    .on(DeleteRolePolicyCommand)
-    .callsFake(async (input: { RoleName?: string; PolicyName?: string }, getClient: () => IAMClient) => {
-      const where = await at(getClient(), input.RoleName);
-      policies.delete(`${where}/${input.PolicyName ?? ''}`);
-      writes.push(`DeleteRolePolicy ${where}`);
-      return {};
-    });
-  iamMock
-    .on(ListRolePoliciesCommand)
-    .callsFake(async (input: { RoleName?: string }, getClient: () => IAMClient) => {
-      const prefix = `${await at(getClient(), input.RoleName)}/`;
-      return {
-        PolicyNames: [...policies.keys()]
-          .filter((key) => key.startsWith(prefix))
-          .map((key) => key.slice(prefix.length)),
-        IsTruncated: false,
-      };
-    });
-  iamMock
-    .on(GetRolePolicyCommand)
-    .callsFake(async (input: { RoleName?: string; PolicyName?: string }, getClient: () => IAMClient) => {
-      const document = policies.get(`${await at(getClient(), input.RoleName)}/${input.PolicyName ?? ''}`);
-      if (document === undefined)
-        throw new NoSuchEntityException({ message: 'no such policy', $metadata: {} });
-      return { PolicyDocument: encodeURIComponent(document) };
-    });
-  iamMock
-    .on(ListAccessKeysCommand, { UserName: USER })
-    .callsFake(async (_input: unknown, getClient: () => IAMClient) => {
-      if ((await accountOf(getClient())) !== OTHER)
-        throw new NoSuchEntityException({ message: 'no such user', $metadata: {} });
-      return {
-        AccessKeyMetadata: [{ UserName: USER, AccessKeyId: CREATED_KEY, Status: keyStatus }],
-        IsTruncated: false,
-      };
-    });
-  iamMock
-    .on(UpdateAccessKeyCommand)
-    .callsFake(
-      async (input: { Status?: 'Active' | 'Inactive'; AccessKeyId?: string }, getClient: () => IAMClient) => {
-        writes.push(
-          `UpdateAccessKey ${await accountOf(getClient())}/${input.AccessKeyId ?? ''} ${input.Status ?? ''}`,
-        );
-        keyStatus = input.Status ?? keyStatus;
-        return {};
-      },
-    );
-}
-
-const memberRole = (accountId: string) => `arn:aws:iam::${accountId}:role/CredtrailMemberResponse`;
-const settings = () =>
-  config({ mode: 'enforce', actions: { HIGH: ['revoke-sessions'] }, trustedPublisherAccounts: [ACCOUNT] });
+import { dependencies, iamMock, stsMock } from './aws-mocks';
+import {
+  CREATED_KEY,
+  DEPLOY_ROLE,
+  OTHER,
+  USER,
+  incident,
+  member,
+  memberRole,
+  policies,
+  primeChain,
+  primeChainKeepingState,
+  role,
+  settings,
+  writes,
+} from './chain-world';
+import { ACCOUNT, NOW } from './responder-fixtures';
 
 describe('enforcing a response that covers the chain', () => {
   beforeEach(() => primeChain());
@@ -225,7 +60,7 @@ describe('enforcing a response that covers the chain', () => {
       accessKeyId: CREATED_KEY,
       previousStatus: 'Active',
     });
-    expect(keyStatus).toBe('Inactive');
+    expect(member.keyStatus).toBe('Inactive');
 
     writes.length = 0;
     const undone = await undoIncident(outcome.incidentId, deps);
@@ -237,12 +72,12 @@ describe('enforcing a response that covers the chain', () => {
       `DeleteRolePolicy ${ACCOUNT}/admin-role`,
       `DeleteRolePolicy ${ACCOUNT}/WebAppRole`,
     ]);
-    expect(keyStatus).toBe('Active');
+    expect(member.keyStatus).toBe('Active');
     expect(policies.size).toBe(0);
   });
 
   it('skips a key that is already inactive, and undo leaves it inactive', async () => {
-    keyStatus = 'Inactive';
+    member.keyStatus = 'Inactive';
     const deps = dependencies(settings());
     const outcome = await respondToIncident(incident(), deps);
     expect(outcome.steps.find((step) => step.action === 'deactivate-access-key')).toMatchObject({
@@ -251,7 +86,7 @@ describe('enforcing a response that covers the chain', () => {
     });
     await undoIncident(outcome.incidentId, deps);
     expect(writes.filter((write) => write.startsWith('UpdateAccessKey'))).toEqual([]);
-    expect(keyStatus).toBe('Inactive');
+    expect(member.keyStatus).toBe('Inactive');
   });
 
   it('refuses a role the chain names when GetRole says it is protected by tag', async () => {
@@ -292,7 +127,7 @@ describe('enforcing a response that covers the chain', () => {
       `PutRolePolicy ${OTHER}/deploy-role`,
       `UpdateAccessKey ${OTHER}/${CREATED_KEY} Inactive`,
     ]);
-    expect(keyStatus).toBe('Inactive');
+    expect(member.keyStatus).toBe('Inactive');
   });
 
   it('no member role in the other account: its steps are not acted on, with the reason; the rest is done', async () => {
@@ -348,7 +183,7 @@ describe('enforcing a response that covers the chain', () => {
     );
     // Nothing applied twice, nothing applied after the stop.
     expect(writes).toEqual([`PutRolePolicy ${ACCOUNT}/WebAppRole`, `PutRolePolicy ${ACCOUNT}/admin-role`]);
-    expect(keyStatus).toBe('Active');
+    expect(member.keyStatus).toBe('Active');
   });
 });
 
@@ -416,7 +251,12 @@ describe('undo of the chain trusts no audit record alone', () => {
           },
         ],
       ]),
-      accessKeys: new Map([[CREATED_KEY, { state: 'found' as const, status: 'Inactive' as const }]]),
+      accessKeys: new Map([
+        [
+          CREATED_KEY,
+          { state: 'found' as const, status: 'Inactive' as const, user: { name: USER, path: '/', tags: {} } },
+        ],
+      ]),
     },
   });
 
@@ -452,12 +292,3 @@ describe('undo of the chain trusts no audit record alone', () => {
     );
   });
 });
-
-/** Like a fresh container: same accounts (policies, key status, write log), mocks re-armed without faults. */
-function primeChainKeepingState(): void {
-  const kept = { policies: new Map(policies), writes: [...writes], keyStatus };
-  primeChain();
-  for (const [key, value] of kept.policies) policies.set(key, value);
-  writes.push(...kept.writes);
-  keyStatus = kept.keyStatus;
-}

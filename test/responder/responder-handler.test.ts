@@ -6,6 +6,7 @@ import { lambdaContext } from '../support/lambda-context';
 import { makeIdempotentResponder, processResponderEvent } from '../../lib/responder/responder-lambda';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynalite';
 import { dependencies, iamMock, mutatingCommands, primeAccount, stsMock } from './aws-mocks';
+import { grownEvent, OPS_ROLE } from './chain-world';
 import { config, credtrailEvent, outsideAwsEvent } from './responder-fixtures';
 
 const IDEMPOTENCY_TABLE = 'credtrail-idempotency';
@@ -87,6 +88,29 @@ describe('responder handler', () => {
       expect.objectContaining({ status: 'completed' }),
     );
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('keys a chain-growth update by its chain version: a redelivery replays, a new version is planned', async () => {
+    const handler = makeIdempotentResponder({
+      deps: dependencies(config({ mode: 'dry-run' })),
+      idempotencyTableName: IDEMPOTENCY_TABLE,
+      dynamo: dynamo.client,
+    });
+    const v2 = grownEvent();
+    const v3 = grownEvent(OPS_ROLE, 'ASIAHOPTHREEOPS00004');
+
+    const first = await handler(structuredClone(v2), lambdaContext('credtrail-responder'));
+    const redelivered = await handler({ ...structuredClone(v2), id: 'again' }, lambdaContext('x'));
+    const next = await handler(structuredClone(v3), lambdaContext('credtrail-responder'));
+
+    expect(first).toEqual(expect.objectContaining({ status: 'planned' }));
+    // The first answer again (the audit trail alone would have said `duplicate`).
+    expect(redelivered).toEqual(first);
+    expect(next).toEqual(expect.objectContaining({ status: 'planned' }));
+    expect((next as { incidentId: string }).incidentId).not.toBe(
+      (first as { incidentId: string }).incidentId,
+    );
+    expect(mutatingCommands(iamMock)).toEqual([]);
   });
 
   it('refuses and logs a forged finding, touching nothing', async () => {
