@@ -137,11 +137,12 @@ export class Detector {
   private exceptions: ExceptionList;
   /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
   private readonly learned?: LearnedNetworkTracker;
-  private readonly signals = new TrailSignals();
+  private readonly signals: TrailSignals;
 
   constructor(private readonly options: DetectorOptions) {
     this.trustedAccounts = new Set(options.trustedAccounts);
     this.exceptions = options.exceptions;
+    this.signals = new TrailSignals(options.store.trailSignals);
     const learnedStore = options.store.learnedNetwork;
     if (learnedStore !== undefined)
       this.learned = new LearnedNetworkTracker(learnedStore, options.networkRefreshMs);
@@ -160,6 +161,7 @@ export class Detector {
     // The verdicts prefetch finds still valid, by event index: read from here, not from the cache again.
     const warm = new Array<CachedVerdict | undefined>(events.length);
     await this.prefetch(events, now, warm);
+    await this.signals.prefetch(events, now);
 
     const aggregates = new Map<string, Aggregate>();
     // Event IDs counted in this batch: they join `countedEventIds` only once the store has saved them,
@@ -187,7 +189,7 @@ export class Detector {
         }
       }
       if (fresh || this.signals.watches(event.instanceId))
-        this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
+        await this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
         // A repeat still names its finding (uncounted), so a finding stored but never announced is
@@ -216,6 +218,7 @@ export class Detector {
         : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
     for (const eventId of counting) this.countedEventIds.set(eventId, true);
     await this.learned?.flush();
+    await this.signals.flush();
     return { findings, stats };
   }
 
@@ -488,18 +491,18 @@ export class Detector {
   }
 
   /** Issue 13's trail-side signals for one call of a proven key: each its own finding. */
-  private observeSignals(
+  private async observeSignals(
     aggregates: Map<string, Aggregate>,
     use: CredentialUse,
     verdict: OriginVerdict,
     fresh: boolean,
     counting: Set<string>,
-  ): void {
+  ): Promise<void> {
     const session = this.sessions.get(use.accessKeyId);
     if (!hasInstanceCredentialProof(use, session ?? {})) return;
     if (fresh && verdict.outcome === 'expected') this.signals.noteOwnCall(use);
     const ownNetwork = verdict.outcome === 'expected' && verdict.basis !== 'first-seen';
-    for (const hit of this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
+    for (const hit of await this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
       const findingId = findingIdOf(hit.findingKey);
       const context = {
         findingId,
