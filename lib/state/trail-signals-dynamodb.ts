@@ -114,7 +114,12 @@ export class DynamoTrailSignalStore implements TrailSignalStore {
     for (const a of accesses) {
       const bucket = a.at - (a.at % ACCESS_BUCKET_MS);
       const ttl = ttlFrom(Math.max(now, bucket + ACCESS_BUCKET_MS), StateTtlSeconds.operatorAccess);
-      add(a.accountId, `A#${a.instanceId}#${bucket}`, `${a.at}|${a.sourceIp}|${ACCESS_CODES[a.eventName]}`, ttl);
+      add(
+        a.accountId,
+        `A#${a.instanceId}#${bucket}`,
+        `${a.at}|${a.sourceIp}|${ACCESS_CODES[a.eventName]}`,
+        ttl,
+      );
     }
     for (const p of power) {
       const bucket = p.at - (p.at % POWER_BUCKET_MS);
