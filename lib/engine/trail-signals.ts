@@ -27,8 +27,11 @@ import {
 /**
  * Trail-side signals (issue 13): what the trail says about an instance besides its keys' origins. What the
  * trail showed (operators' accesses, stops and starts, the instance's own platform) is kept in the state
- * (trail-signal-store.ts), cached here; every account a batch touches is read again at most once a minute,
- * so an action handled by one container decides a use another container handles. Times come from events.
+ * (trail-signal-store.ts), cached here, so an action handled by one container decides a use another
+ * container handles. An account's signals are read again (one Query) when a batch has a new origin that
+ * is not the instance's own network (where the operator's address would show), before a finding is
+ * raised on them (a start handled elsewhere clears a stop), and otherwise every SIGNAL_REFRESH_MS.
+ * Times come from events.
  */
 export interface SignalHit {
   readonly findingKey: string;
@@ -45,11 +48,11 @@ export { OPERATOR_WINDOW_MS };
 // Calls made while the instance shuts down are logged just after the stop call.
 export const STOP_GRACE_MS = 5 * 60_000;
 /**
- * How stale this container's copy of an account's signals may be (processing time). Another container's
- * action reaches a use at most this much later; the signals hold for 30 minutes (operator) or until a
- * start, so later calls of the same thief are still caught. One Query per account and minute at most.
+ * How stale this container's copy of an account's signals may grow (processing time) when nothing asks
+ * for a read: a stop handled by another container then reaches calls from the instance's own network
+ * this much later at worst (a key stays valid for hours after it, so the thief's later calls are caught).
  */
-export const SIGNAL_REFRESH_MS = 60_000;
+export const SIGNAL_REFRESH_MS = 15 * 60_000;
 const MAX_INSTANCES = 100_000;
 const MAX_ACCOUNTS = 10_000;
 
@@ -80,6 +83,8 @@ export class TrailSignals {
   private pendingAccesses: OperatorAccess[] = [];
   private pendingPower: PowerChange[] = [];
   private pendingPlatforms: PlatformSighting[] = [];
+  /** The current batch's processing time (prefetch sets it). */
+  private now = -Infinity;
 
   /** Without a store (a bare DetectorStore), the signals live in this container only. */
   constructor(private readonly store?: TrailSignalStore) {}
@@ -91,6 +96,7 @@ export class TrailSignals {
 
   /** Reads the signals of the accounts `events` touch that this container has not read for a minute. */
   async prefetch(events: readonly CredentialEvent[], now: number): Promise<void> {
+    this.now = now;
     if (this.store === undefined) return;
     const due = new Set<string>();
     let last: string | undefined;
@@ -100,11 +106,15 @@ export class TrailSignals {
       const readAt = this.accountsReadAt.get(last);
       if (readAt === undefined || now - readAt >= SIGNAL_REFRESH_MS) due.add(last);
     }
-    if (due.size === 0) return;
-    const found = await this.store.getSignals([...due]);
+    await this.read(due);
+  }
+
+  private async read(accountIds: ReadonlySet<string>): Promise<void> {
+    if (this.store === undefined || accountIds.size === 0) return;
+    const found = await this.store.getSignals([...accountIds]);
     const touched = new Set<Watch>();
-    for (const accountId of due) {
-      this.accountsReadAt.set(accountId, now);
+    for (const accountId of accountIds) {
+      this.accountsReadAt.set(accountId, this.now);
       const signals = found.get(accountId);
       for (const access of signals?.accesses ?? []) {
         const watch = this.watchOf(access.instanceId);
@@ -181,6 +191,44 @@ export class TrailSignals {
     keyIssuedAt: number | undefined,
     fresh: boolean,
   ): Promise<SignalHit[]> {
+    const operatorWorthy = !ownNetwork && use.vpcEndpointId === undefined;
+    // A new origin where an operator's address could show: what other containers noted counts now.
+    if (fresh && operatorWorthy && this.stale(use.accountId)) await this.read(new Set([use.accountId]));
+    let hits = this.watchHits(use, operatorWorthy, keyIssuedAt);
+    // About to raise a finding on a copy read earlier: read again (a start elsewhere clears a stop).
+    if (hits.length > 0 && this.stale(use.accountId)) {
+      await this.read(new Set([use.accountId]));
+      hits = this.watchHits(use, operatorWorthy, keyIssuedAt);
+    }
+    const platform = fresh ? platformOf(use.userAgent) : undefined;
+    if (platform !== undefined && DESKTOP.has(platform)) {
+      const own = await this.platformsOf(use);
+      if (own !== undefined && own.size > 0 && !own.has(platform)) {
+        hits.push(
+          hit(
+            `workstation|${use.accessKeyId}|${platform}`,
+            FindingType.WorkstationUserAgent,
+            'MEDIUM',
+            use,
+            `Key ${use.accessKeyId} of ${use.instanceId} was used from ${use.sourceIp} by a ${platform === 'macos' ? 'macOS' : 'Windows'} client ("${use.userAgent ?? ''}") while the instance's own calls come from ${[...own].join(', ')}.`,
+          ),
+        );
+      }
+    }
+    return hits;
+  }
+
+  /** Whether the account's signals were read before this batch (or never). */
+  private stale(accountId: string): boolean {
+    return this.store !== undefined && (this.accountsReadAt.get(accountId) ?? -Infinity) < this.now;
+  }
+
+  /** The stop and operator signals, from what this container knows of the instance. */
+  private watchHits(
+    use: CredentialUse,
+    operatorWorthy: boolean,
+    keyIssuedAt: number | undefined,
+  ): SignalHit[] {
     const hits: SignalHit[] = [];
     const watch = this.watched.get(use.instanceId);
     const stopped = watch === undefined ? undefined : stoppedAt(watch.power, use.eventTime);
@@ -200,7 +248,7 @@ export class TrailSignals {
         ),
       );
     }
-    if (watch !== undefined && !ownNetwork && use.vpcEndpointId === undefined) {
+    if (watch !== undefined && operatorWorthy) {
       const access = watch.accesses.find(
         (entry) =>
           entry.sourceIp === use.sourceIp &&
@@ -216,21 +264,6 @@ export class TrailSignals {
             'HIGH',
             use,
             `${use.sourceIp} sent ${use.instanceId} ${access.eventName} at ${iso(access.at)} and used the instance's key ${use.accessKeyId} ${minutes} minutes later: the instance's credentials are on the operator's machine.`,
-          ),
-        );
-      }
-    }
-    const platform = fresh ? platformOf(use.userAgent) : undefined;
-    if (platform !== undefined && DESKTOP.has(platform)) {
-      const own = await this.platformsOf(use);
-      if (own !== undefined && own.size > 0 && !own.has(platform)) {
-        hits.push(
-          hit(
-            `workstation|${use.accessKeyId}|${platform}`,
-            FindingType.WorkstationUserAgent,
-            'MEDIUM',
-            use,
-            `Key ${use.accessKeyId} of ${use.instanceId} was used from ${use.sourceIp} by a ${platform === 'macos' ? 'macOS' : 'Windows'} client ("${use.userAgent ?? ''}") while the instance's own calls come from ${[...own].join(', ')}.`,
           ),
         );
       }
