@@ -213,7 +213,6 @@ export function scopedExceptions(estate: Estate, podCidr: string): ScenarioExcep
       cidr: podCidr,
       accountId: node.accountId,
       roleName: node.role.name,
-      vpcId: node.vpc.vpcId,
       reason: "EKS pods (custom networking) use the node role through the node VPC's endpoints",
     },
   ];

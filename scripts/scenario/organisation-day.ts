@@ -217,10 +217,9 @@ export function generateOrganisationDay(input: OrganisationDayOptions = {}): Org
     estate,
     ...(landingZone !== undefined ? { landingZone } : {}),
     inventory,
-    exceptions:
-      landingZone === undefined
-        ? [{ cidr: EKS_POD_CIDR, reason: 'EKS pods proxy node metadata' }]
-        : scopedExceptions(estate, EKS_POD_CIDR),
+    // Scoped to the node's account, VPC and role, as the README advises: a lone private range vouches
+    // for less than it seems (and `detect` warns about it).
+    exceptions: scopedExceptions(estate, EKS_POD_CIDR),
     manifest,
     files: () => generateFiles(options, estate, keys, events, start, end),
   };
@@ -650,7 +649,7 @@ function describeTraps(estate: Estate): string[] {
   if (nodes > 0) {
     traps.push(
       `EKS: ${nodes} node(s) with a delegated /28 prefix; pods in the prefix call through the VPC's endpoints (the instance's own addresses).`,
-      `EKS: pods in the custom-networking pod CIDR ${EKS_POD_CIDR} use the node's credentials through the node VPC's STS and S3 endpoints: MEDIUM findings unless the shipped exception { cidr: ${EKS_POD_CIDR} } is loaded.`,
+      `EKS: pods in the custom-networking pod CIDR ${EKS_POD_CIDR} use the node's credentials through the node VPC's STS and S3 endpoints: MEDIUM findings unless the shipped exception (${EKS_POD_CIDR}, scoped to the node's account, VPC and role) is loaded.`,
     );
   }
   return traps;

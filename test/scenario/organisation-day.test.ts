@@ -161,20 +161,26 @@ describe('generateOrganisationDay', () => {
         cidr: '100.64.0.0/16',
         accountId: node?.accountId,
         roleName: node?.role.name,
-        vpcId: node?.vpc.vpcId,
         reason: expect.stringMatching(/EKS pods/),
       },
     ]);
   });
 
-  it('without the landing-zone layouts, is the seven-theft day with the unscoped EKS exception', () => {
+  it('without the landing-zone layouts, is the seven-theft day with the EKS exception scoped to the node', () => {
     // Act
     const plain = generateOrganisationDay({ ...SMALL, landingZone: false });
 
     // Assess
     expect(plain.manifest.thefts).toEqual(day.manifest.thefts.slice(0, 7));
     expect(plain.estate.instances).toHaveLength(day.estate.instances.length - 7);
-    expect(plain.exceptions).toEqual([{ cidr: '100.64.0.0/16', reason: 'EKS pods proxy node metadata' }]);
+    const node = plain.estate.instances.find((instance) => instance.kind === 'eks-node');
+    expect(plain.exceptions).toEqual([
+      expect.objectContaining({
+        cidr: '100.64.0.0/16',
+        accountId: node?.accountId,
+        roleName: node?.role.name,
+      }),
+    ]);
     expect(plain.manifest.namedSessions).toBeUndefined();
   });
 
