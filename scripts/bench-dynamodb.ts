@@ -6,32 +6,17 @@
  * run against dynalite on loopback; middlewares on the real client count every HTTP request and unit.
  *
  *   npx tsx scripts/bench-dynamodb.ts [--accounts N] [--hours H] [--containers C] [--warmup-hours W]
+ *     [--no-inventory]
  *
  * Files are processed one by one in delivery order, as the Lambda does (one `detector.process` per
  * file, new findings marked announced, the store flushed after each SQS batch of `--batch-size` files);
  * with `--containers C` the batches are dealt round-robin to C independent warm containers sharing the
  * table, which is what Lambda concurrency does to the caches.
  */
-import { EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import {
-  DescribeInstancesOutputSchema,
-  DescribeNatGatewaysOutputSchema,
-  DescribeRouteTablesOutputSchema,
-  DescribeTransitGatewayAttachmentsOutputSchema,
-  DescribeVpcEndpointsOutputSchema,
-} from '../lib/inventory/ec2-inventory-schema';
-import { routingFactsOf } from '../lib/inventory/instance-networks';
-import type {
-  AttachmentFact,
-  EndpointFact,
-  NatGatewayFact,
-  RouteFact,
-} from '../lib/inventory/routed-network';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseArgs } from 'node:util';
 import { NETWORK_REFRESH_MS } from '../lib/detector/detector-runtime';
 import { Ec2NetworkDirectory } from '../lib/detector/ec2-network-directory';
-import { Ec2NetworkGateway } from '../lib/detector/ec2-network-gateway';
 import { normalizeRecord } from '../lib/engine/cloudtrail-record';
 import { compareEvents, type CredentialEvent } from '../lib/engine/credential-event';
 import { ExceptionList } from '../lib/engine/credential-exception';
@@ -44,8 +29,10 @@ import { ExceptionsTable } from '../lib/state/exceptions-table';
 import { RequestCounter } from '../lib/state/request-counter';
 import { ensureTable, exceptionsTableDefinition } from '../lib/state/state-table';
 import { CapacityMeter, type Capacity } from './bench/capacity-meter';
+import { InventoryGateway } from './bench/inventory-gateway';
 import { REALTIME_BATCH, forwardedCalls, type ForwardedCall } from './bench/forwarded-calls';
-import { generateOrganisationDay, type OrganisationDay } from './scenario';
+import { generateOrganisationDay, type ScenarioFile } from './scenario';
+import { planSignalThefts } from './scenario/trail-signal-thefts';
 
 const { values } = parseArgs({
   options: {
@@ -57,85 +44,11 @@ const { values } = parseArgs({
     // As the detector's EXCEPTIONS_CACHE_SECONDS default.
     'exceptions-cache-seconds': { type: 'string', default: '300' },
     realtime: { type: 'boolean', default: false },
+    'no-inventory': { type: 'boolean', default: false },
     // EventBridge's typical delay (the latency bench's assumption, scripts/bench/latency-model.ts).
     'realtime-delay-seconds': { type: 'string', default: '15' },
   },
 });
-
-/** EC2 answered from the scenario's `aws ec2 describe-…` exports instead of AWS. */
-class InventoryGateway extends Ec2NetworkGateway {
-  constructor(
-    private readonly day: OrganisationDay,
-    private readonly accountId: string,
-    private readonly region: string,
-  ) {
-    super(new EC2Client({ region }));
-  }
-
-  private documents(command: string): Record<string, unknown>[] {
-    return this.day.inventory
-      .filter((e) => e.accountId === this.accountId && e.region === this.region && e.command === command)
-      .map((e) => e.document);
-  }
-
-  override describeInstances(instanceIds: readonly string[]): Promise<Instance[]> {
-    const wanted = new Set(instanceIds);
-    const instances = this.documents('describe-instances').flatMap((doc) =>
-      (doc['Reservations'] as { Instances: Instance[] }[]).flatMap((r) => r.Instances),
-    );
-    return Promise.resolve(instances.filter((i) => i.InstanceId !== undefined && wanted.has(i.InstanceId)));
-  }
-
-  /** The routing facts of this account and region's exports, as the inventory reads them. */
-  private facts() {
-    const of = (command: string) => this.documents(command);
-    return routingFactsOf(
-      {
-        instances: of('describe-instances').map((doc) => DescribeInstancesOutputSchema.parse(doc)),
-        natGateways: of('describe-nat-gateways').map((doc) => DescribeNatGatewaysOutputSchema.parse(doc)),
-        vpcEndpoints: of('describe-vpc-endpoints').map((doc) => DescribeVpcEndpointsOutputSchema.parse(doc)),
-        routeTables: of('describe-route-tables').map((doc) => DescribeRouteTablesOutputSchema.parse(doc)),
-        transitGatewayAttachments: of('describe-transit-gateway-attachments').map((doc) =>
-          DescribeTransitGatewayAttachmentsOutputSchema.parse(doc),
-        ),
-      },
-      new Set(),
-    );
-  }
-
-  override natGateways(vpcIds: readonly string[]): Promise<NatGatewayFact[]> {
-    return Promise.resolve(this.facts().natGateways.filter((nat) => vpcIds.includes(nat.vpcId)));
-  }
-
-  override vpcEndpoints(vpcIds: readonly string[]): Promise<EndpointFact[]> {
-    return Promise.resolve(this.facts().endpoints.filter((endpoint) => vpcIds.includes(endpoint.vpcId)));
-  }
-
-  override routeTables(vpcIds: readonly string[]): Promise<RouteFact[]> {
-    return Promise.resolve(this.facts().routeTables.filter((table) => vpcIds.includes(table.vpcId)));
-  }
-
-  override transitGatewayAttachments(
-    by: { readonly vpcIds: readonly string[] } | { readonly transitGatewayIds: readonly string[] },
-  ): Promise<AttachmentFact[]> {
-    return Promise.resolve(
-      this.facts().attachments.filter((attachment) =>
-        'vpcIds' in by
-          ? by.vpcIds.includes(attachment.vpcId)
-          : by.transitGatewayIds.includes(attachment.transitGatewayId),
-      ),
-    );
-  }
-
-  override interfaceInstances(networkInterfaceIds: readonly string[]): Promise<Map<string, string>> {
-    const owners = new Map<string, string>();
-    for (const instance of this.facts().instances) {
-      for (const eni of instance.networkInterfaceIds)
-        if (networkInterfaceIds.includes(eni)) owners.set(eni, instance.instanceId);
-    }
-    return Promise.resolve(owners);
-  }
-}
 
 async function main(): Promise<void> {
   const containers = Number(values.containers);
@@ -147,6 +60,8 @@ async function main(): Promise<void> {
     hours: Number(values.hours),
     landingZone: false,
   });
+  const noInventory = values['no-inventory'];
+  const logFiles = deliveryOrder(day.files(), noInventory ? planSignalThefts(day).files : []);
   const warmupEnd = day.start + Number(values['warmup-hours']) * 3_600_000;
   const server = await startLocalDynamoServer();
   const counter = new RequestCounter().attach(server.client);
@@ -179,7 +94,7 @@ async function main(): Promise<void> {
     });
     const detector = new Detector({
       store,
-      networks: directory,
+      networks: noInventory ? { lookup: () => Promise.resolve(new Map()) } : directory,
       exceptions,
       trustedAccounts: trusted,
       clock,
@@ -245,8 +160,7 @@ async function main(): Promise<void> {
       bank(realtimeCapacity);
     }
   };
-  for (const file of day.files()) {
-    if (file.kind !== 'log') continue;
+  for (const file of logFiles) {
     // The file name carries its delivery time: the detector's "now" while it handles the file.
     const delivered = /_(\d{8}T\d{4})Z_/.exec(file.key)?.[1] ?? '';
     now = Date.parse(
@@ -313,6 +227,7 @@ async function main(): Promise<void> {
     (byOperation['PutItem'] ?? 0) + (byOperation['UpdateItem'] ?? 0) + (byOperation['BatchWriteItem'] ?? 0);
   const report = {
     scenario: {
+      inventory: !noInventory,
       accounts: day.options.accounts.length,
       regions: day.options.regions,
       hours: day.options.hours,
@@ -377,6 +292,20 @@ async function main(): Promise<void> {
     writeRequestsPerNewPair: round(writes / Math.max(1, newPairs)),
   };
   console.log(JSON.stringify(report, null, 2));
+}
+
+type LogFile = Extract<ScenarioFile, { kind: 'log' }>;
+
+/** The day's log files and any extra ones, in delivery order (the time in the file name). */
+function deliveryOrder(
+  files: Iterable<ScenarioFile>,
+  extra: readonly { key: string; records: LogFile['records'] }[],
+): { key: string; records: LogFile['records'] }[] {
+  const logs: { key: string; records: LogFile['records'] }[] = [];
+  for (const file of files) if (file.kind === 'log') logs.push(file);
+  const stamp = (key: string) => /_(\d{8}T\d{4})Z_/.exec(key)?.[1] ?? '';
+  // Stable: files delivered in the same minute keep the generator's order, the extra ones after them.
+  return [...logs, ...extra].sort((a, b) => stamp(a.key).localeCompare(stamp(b.key)));
 }
 
 function perThousand(capacity: Capacity, records: number): Capacity {

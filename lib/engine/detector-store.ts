@@ -2,6 +2,7 @@ import type { FindingDetail } from '../contracts/finding-event';
 import type { AccountNetwork, InstanceNetwork } from './instance-network';
 import type { LearnedNetworkStore } from './learned-network-store';
 import type { Origin } from './origin';
+import type { TrailSignalStore } from './trail-signal-store';
 
 /** What the detector remembers about one access key (one credential session). */
 export interface SessionState {
@@ -69,6 +70,8 @@ export interface DetectorStore {
   saveFindings(observations: readonly FindingObservation[]): Promise<StoredFinding[]>;
   /** Where each instance's learned network is kept (issue 13); without it the detector learns nothing. */
   readonly learnedNetwork?: LearnedNetworkStore;
+  /** Where the trail-side signals' state is kept; without it they live in the detector's memory only. */
+  readonly trailSignals?: TrailSignalStore;
 }
 
 export type NetworkLookup =

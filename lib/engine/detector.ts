@@ -90,7 +90,7 @@ export class Detector {
   private exceptions: ExceptionList;
   /** Without inventory: each instance's network as its proven keys showed it (issue 13). */
   private readonly learned?: LearnedNetworkTracker;
-  private readonly signals = new TrailSignals();
+  private readonly signals: TrailSignals;
   /** The IMDSv1 finding of each instance: a hash per call of a legacy instance showed in the profile. */
   private readonly imdsv1FindingIds = new BoundedMap<string, string>(CACHE_SIZE);
 
@@ -98,6 +98,7 @@ export class Detector {
     this.trustedAccounts = new Set(options.trustedAccounts);
     this.exceptions = options.exceptions;
     this.memory = new DetectorMemory(options.store, options.networks, options.cacheTtlMs);
+    this.signals = new TrailSignals(options.store.trailSignals);
     const learnedStore = options.store.learnedNetwork;
     if (learnedStore !== undefined)
       this.learned = new LearnedNetworkTracker(learnedStore, options.networkRefreshMs);
@@ -116,6 +117,7 @@ export class Detector {
     // The verdicts prefetch finds still valid, by event index: read from here, not from the cache again.
     const warm = new Array<CachedVerdict | undefined>(events.length);
     await this.prefetch(events, now, warm);
+    await this.signals.prefetch(events, now);
 
     const aggregates = new Map<string, Aggregate>();
     // Event IDs counted in this batch: they join `countedEventIds` only once the store has saved them,
@@ -143,7 +145,7 @@ export class Detector {
         }
       }
       if (fresh || this.signals.watches(event.instanceId))
-        this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
+        await this.observeSignals(aggregates, event, cached.verdict, fresh, counting);
       const { verdict } = cached;
       if (verdict.outcome === 'suspicious' && cached.finding !== undefined) {
         // A repeat still names its finding (uncounted), so a finding stored but never announced is
@@ -172,6 +174,7 @@ export class Detector {
         : await this.options.store.saveFindings([...aggregates.values()].map(toObservation));
     for (const eventId of counting) this.countedEventIds.set(eventId, true);
     await this.learned?.flush();
+    await this.signals.flush();
     return { findings, stats };
   }
 
@@ -333,18 +336,18 @@ export class Detector {
   }
 
   /** Issue 13's trail-side signals for one call of a proven key: each its own finding. */
-  private observeSignals(
+  private async observeSignals(
     aggregates: Map<string, Aggregate>,
     use: CredentialUse,
     verdict: OriginVerdict,
     fresh: boolean,
     counting: Set<string>,
-  ): void {
+  ): Promise<void> {
     const session = this.memory.session(use.accessKeyId);
     if (!hasInstanceCredentialProof(use, session ?? {})) return;
     if (fresh && verdict.outcome === 'expected') this.signals.noteOwnCall(use);
     const ownNetwork = verdict.outcome === 'expected' && verdict.basis !== 'first-seen';
-    for (const hit of this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
+    for (const hit of await this.signals.check(use, ownNetwork, session?.issuedAt, fresh)) {
       const findingId = findingIdOf(hit.findingKey);
       const context = {
         findingId,

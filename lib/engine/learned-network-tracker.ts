@@ -48,8 +48,10 @@ interface CachedEgress {
 }
 
 const CACHE_SIZE = 100_000;
-// The store's clock of an instance's activity moves in hour steps: one small write per instance and hour.
-const ACTIVITY_WRITE_STEP_MS = 3_600_000;
+// The store's clock of an instance's activity moves in two-hour steps: one small write per instance and two
+// hours (issue 13's cost). Another container may then see an instance up to 2 h quieter than it is, which
+// matters only for silences of 4 to 6 h (HISTORY_STALE_MS): its next key is judged by first-seen.
+const ACTIVITY_WRITE_STEP_MS = 2 * 3_600_000;
 
 /**
  * The detector's side of the learned network: caches each instance's history and its account's egress,

@@ -16,6 +16,7 @@ import { sourceIdOf } from './finding-merge-policy';
 import { BATCH_WRITE_ITEMS, BatchRequests } from './batch-requests';
 import { DynamoFindingStore, type UnannouncedFinding } from './finding-store';
 import { DynamoLearnedNetworkStore } from './learned-network-dynamodb';
+import { DynamoTrailSignalStore } from './trail-signals-dynamodb';
 import {
   BaselinesItemSchema,
   DeliveryItemSchema,
@@ -86,6 +87,7 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
   private readonly claims = new BoundedMap<string, Origin>(CACHE_SIZE);
   private readonly findingStore: DynamoFindingStore;
   readonly learnedNetwork: DynamoLearnedNetworkStore;
+  readonly trailSignals: DynamoTrailSignalStore;
   private readonly deferBatchWrites: boolean;
   private heldItems: Record<string, unknown>[] = [];
   private heldSince = Infinity;
@@ -103,6 +105,12 @@ export class DynamoDbStore implements DetectorStore, NetworkCache {
     );
     this.deferBatchWrites = options.deferBatchWrites ?? false;
     this.learnedNetwork = new DynamoLearnedNetworkStore({
+      documents: this.documents,
+      tableName: this.tableName,
+      batch: this.batch,
+      clock: this.clock,
+    });
+    this.trailSignals = new DynamoTrailSignalStore({
       documents: this.documents,
       tableName: this.tableName,
       batch: this.batch,

@@ -10,6 +10,7 @@ import {
 import type { Origin } from '../engine/origin';
 import { countOnly, needsSightings } from './finding-merge-policy';
 import { MemoryLearnedNetworkStore } from './learned-network-memory';
+import { MemoryTrailSignalStore } from './trail-signals-memory';
 
 /**
  * The CLI's store: a Map per kind of item. Grows with sessions, origins and findings, and with the calls
@@ -21,6 +22,7 @@ export class MemoryStore implements DetectorStore {
   private readonly findings = new Map<string, FindingDetail>();
   private readonly sighted = new Map<string, Set<string>>();
   readonly learnedNetwork = new MemoryLearnedNetworkStore();
+  readonly trailSignals = new MemoryTrailSignalStore();
 
   getSessions(accessKeyIds: readonly string[]): Promise<Map<string, SessionState>> {
     const found = new Map<string, SessionState>();

@@ -19,6 +19,7 @@ import {
  * | outbox entry       | `OUTBOX`              | `FINDING#…` | a stored finding not yet announced (the sweep's)  |
  * | sighting           | `FINDING#<findingId>` | `EVENT#<eventID>` | which source counted this call in the finding |
  * | learned network    | `LEARNED#<acct>#<i-…>` / `EGRESS#<acct>#<region>` | see learned-network-dynamodb.ts |
+ * | trail signals      | `SIGNALS#<acct>` / `LEARNED#<acct>#<i-…>` (`PLATFORMS`) | see trail-signals-dynamodb.ts |
  *
  * Delivery and first origins are two items so that deliveries can be written in batches
  * (BatchWriteItem only puts whole items) without ever overwriting a claimed first origin.
@@ -64,6 +65,10 @@ export const StateTtlSeconds = {
   unknownNetwork: 15 * 60,
   // What an instance's keys showed (issue 13): kept while it runs, refreshed by every write.
   learned: 14 * 24 * HOUR_SECONDS,
+  // An operator's access (trail signals): its 30-minute window, and as long again for late log files.
+  operatorAccess: HOUR_SECONDS,
+  // A stop or start: a key delivered before a stop stays valid for hours, as long as a session is kept.
+  powerChange: 12 * HOUR_SECONDS,
 } as const;
 
 export function ttlFrom(nowMs: number, seconds: number): number {

@@ -6,7 +6,9 @@
  *   - Scan and Query: the sum of the returned items' sizes, rounded up to 4 KB once per page, halved when
  *     eventually consistent, at least one unit's worth per page;
  *   - a write refused by its condition: billed by DynamoDB all the same; counted as 1 WCU (a lower bound:
- *     the item's size is not known from the error).
+ *     the item's size is not known from the error);
+ *   - a Query or Scan page that returns nothing: dynalite reports 0, DynamoDB bills the minimum (0.5 RCU
+ *     eventually consistent, 1 strongly), so the meter counts at least that per page.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -70,6 +72,8 @@ export class CapacityMeter {
     let units = 0;
     if (consumed !== undefined) {
       for (const entry of Array.isArray(consumed) ? consumed : [consumed]) units += entry.CapacityUnits ?? 0;
+      if (operation === 'Scan' || operation === 'Query')
+        units = Math.max(units, input['ConsistentRead'] === true ? 1 : 0.5);
     } else if (operation === 'Scan' || operation === 'Query') {
       const items = (output['Items'] as Record<string, unknown>[] | undefined) ?? [];
       const bytes = items.reduce((sum, item) => sum + sizeOf(item), 0);

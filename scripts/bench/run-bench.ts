@@ -9,7 +9,8 @@
  *   - peak memory of the engine at 100k records and at the full size;
  *   - billed DynamoDB read and write units per 1,000 records, whole run, for one and four containers
  *     (scripts/bench-dynamodb.ts on dynalite), and what the real-time path adds per 1,000 calls it
- *     forwards (the same day with `--realtime`, against the files alone);
+ *     forwards (the same day with `--realtime`, against the files alone); and the same day without
+ *     inventory (`--no-inventory`: the learned network's and the trail signals' state, issue 13);
  *   - CLI start-up (`--help`, `detect` on one local file) against `node -e 0`;
  *   - each Lambda bundle's size and its cold `require` against `node -e 0`.
  * Figures go to bench-results/latest.json and bench-results/latest.md.
@@ -153,6 +154,7 @@ async function mixes(base: string, program: string): Promise<MixResult[]> {
 
 interface DynamoResult {
   containers: number;
+  inventory: boolean;
   records: number;
   readUnitsPer1000: number;
   writeUnitsPer1000: number;
@@ -192,7 +194,7 @@ function secondPathCost(files: DynamoResult, both: DynamoResult): SecondPathCost
   };
 }
 
-function dynamoDb(containers: number, realtime = false): DynamoResult {
+function dynamoDb(containers: number, realtime = false, inventory = true): DynamoResult {
   const hours = QUICK ? '4' : '24';
   const output = execFileSync(
     process.execPath,
@@ -205,6 +207,7 @@ function dynamoDb(containers: number, realtime = false): DynamoResult {
       '--hours',
       hours,
       ...(realtime ? ['--realtime'] : []),
+      ...(inventory ? [] : ['--no-inventory']),
     ],
     { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
@@ -226,6 +229,7 @@ function dynamoDb(containers: number, realtime = false): DynamoResult {
   const billed = report.billedPerThousandRecords;
   return {
     containers,
+    inventory,
     records: report.allRecords,
     readUnitsPer1000: billed.wholeRun.readUnits,
     writeUnitsPer1000: billed.wholeRun.writeUnits,
@@ -262,6 +266,8 @@ async function main(): Promise<void> {
     const mixResults = await mixes(base, program);
     process.stderr.write('DynamoDB billed units, one and four containers\n');
     const dynamo = [dynamoDb(1), dynamoDb(4)];
+    process.stderr.write('DynamoDB billed units without inventory (learned network, trail signals)\n');
+    const learned = [dynamoDb(1, false, false), dynamoDb(4, false, false)];
     process.stderr.write('DynamoDB billed units, the same day with the real-time path\n');
     const realtime = secondPathCost(dynamo[0] as DynamoResult, dynamoDb(1, true));
     process.stderr.write('CLI start-up\n');
@@ -282,6 +288,7 @@ async function main(): Promise<void> {
       repeats: REPEATS,
       mixes: mixResults,
       dynamoDb: dynamo,
+      dynamoDbNoInventory: learned,
       realtimeDynamoDb: realtime,
       cliStartup: startup,
       lambdas,
@@ -297,9 +304,9 @@ async function main(): Promise<void> {
         `| ${m.mix}: engine ÷ floor by CPU time, paired per repeat | ${pct(m.engineToFloorCpu)} |`,
         `| ${m.mix}: engine peak RSS | ${m.peakRssMiB.small} MiB at ${fmt(m.smallRecords)} records, ${m.peakRssMiB.full} MiB at ${fmt(m.records)} |`,
       ]),
-      ...dynamo.map(
+      ...[...dynamo, ...learned].map(
         (d) =>
-          `| DynamoDB, ${d.containers} container${d.containers > 1 ? 's' : ''}, per 1,000 records (whole run, ${fmt(d.records)} records) | ${d.readUnitsPer1000} RCU, ${d.writeUnitsPer1000} WCU, ${d.requestsPer1000} requests (after warm-up: ${d.steadyReadUnitsPer1000} RCU, ${d.steadyWriteUnitsPer1000} WCU; end flush ${d.flushWriteUnits} WCU; exceptions refresh ${d.exceptionsRefreshReadUnits} RCU in all) |`,
+          `| DynamoDB${d.inventory ? '' : ' without inventory (learned network, trail signals)'}, ${d.containers} container${d.containers > 1 ? 's' : ''}, per 1,000 records (whole run, ${fmt(d.records)} records) | ${d.readUnitsPer1000} RCU, ${d.writeUnitsPer1000} WCU, ${d.requestsPer1000} requests (after warm-up: ${d.steadyReadUnitsPer1000} RCU, ${d.steadyWriteUnitsPer1000} WCU; end flush ${d.flushWriteUnits} WCU; exceptions refresh ${d.exceptionsRefreshReadUnits} RCU in all) |`,
       ),
       `| DynamoDB, real-time path on top of the files, 1 container, per 1,000 forwarded calls (${fmt(realtime.forwarded)} of ${fmt(realtime.records)} records) | +${realtime.readUnitsPer1000Forwarded} RCU, +${realtime.writeUnitsPer1000Forwarded} WCU, +${realtime.requestsPer1000Forwarded} requests (its own handling: ${realtime.ownReadUnitsPer1000Forwarded} RCU, ${realtime.ownWriteUnitsPer1000Forwarded} WCU; the files then find sessions and findings written) |`,
       `| CLI \`--help\` ÷ \`node -e 0\` | ${times(startup.helpRatio)}: ${startup.helpMs} ms vs ${startup.nodeMs} ms |`,

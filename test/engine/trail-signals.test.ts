@@ -1,68 +1,21 @@
 import { FindingDetailSchema, FindingType, type FindingDetail } from '../../lib/contracts/finding-event';
-import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
 import type { CredentialEvent } from '../../lib/engine/credential-event';
 import { ExceptionList } from '../../lib/engine/credential-exception';
 import { Detector } from '../../lib/engine/detector';
 import type { NetworkLookup } from '../../lib/engine/detector-store';
 import { platformOf } from '../../lib/engine/trail-signals';
 import { MemoryStore } from '../../lib/state/memory-store';
-import { ACCOUNT, INSTANCE, deliveryOf, use } from '../support/cloudtrail-records';
+import { ACCOUNT, deliveryOf, use } from '../support/cloudtrail-records';
+import { LAPTOP, MAC_CLI, actionOf, powerRecord, sendCommandRecord } from '../support/instance-actions';
 
 const NAT = '52.1.1.1';
-const LAPTOP = '81.2.69.160';
 const LINUX_SDK = 'aws-sdk-java/2.25.11 Linux/5.10.213-201.855.amzn2.x86_64 Java/17.0.10';
-const MAC_CLI = 'aws-cli/2.15.30 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.11.8';
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 10, minute)).toISOString();
 
-/** A call by an operator (an SSO session) on the instance, as CloudTrail records it. */
-function operatorRecord(
-  eventName: string,
-  eventSource: string,
-  requestParameters: Record<string, unknown>,
-  options: { minute: number; sourceIp?: string; errorCode?: string },
-): CredentialEvent[] {
-  const result = normalizeRecord({
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'AssumedRole',
-      principalId: 'AROAOPERATOR:alice@example.com',
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Admin/alice@example.com`,
-      accountId: ACCOUNT,
-      accessKeyId: 'ASIAOPERATORKEY00001',
-    },
-    eventTime: at(options.minute),
-    eventSource,
-    eventName,
-    awsRegion: 'us-east-1',
-    sourceIPAddress: options.sourceIp ?? LAPTOP,
-    userAgent: MAC_CLI,
-    requestParameters,
-    responseElements: null,
-    eventID: `op-${eventName}-${options.minute}`,
-    recipientAccountId: ACCOUNT,
-    ...(options.errorCode !== undefined ? { errorCode: options.errorCode } : {}),
-  });
-  // A failed call is no action: it normalises to nothing.
-  if (result.status === 'unrelated') return [];
-  if (result.status !== 'event')
-    throw new Error(`operator record did not normalise: ${JSON.stringify(result)}`);
-  return [result.event];
-}
-
 const sendCommand = (minute: number, options: { sourceIp?: string; errorCode?: string } = {}) =>
-  operatorRecord(
-    'SendCommand',
-    'ssm.amazonaws.com',
-    { instanceIds: [INSTANCE], documentName: 'AWS-RunShellScript' },
-    { minute, ...options },
-  );
-const stopInstances = (minute: number, eventName = 'StopInstances') =>
-  operatorRecord(
-    eventName,
-    'ec2.amazonaws.com',
-    { instancesSet: { items: [{ instanceId: INSTANCE }] } },
-    { minute },
-  );
+  actionOf(sendCommandRecord({ eventTime: at(minute), ...options }));
+const power = (minute: number, eventName = 'StopInstances') =>
+  actionOf(powerRecord(eventName, { eventTime: at(minute) }));
 
 async function findingsOf(events: CredentialEvent[]): Promise<FindingDetail[]> {
   const detector = new Detector({
@@ -127,7 +80,7 @@ describe('trail-side signal: a key used after its instance stopped', () => {
       // Act
       const findings = await findingsOf([
         ...ownCalls(),
-        ...stopInstances(10, eventName),
+        ...power(10, eventName),
         use({ accessKeyId: KEY, sourceIp: NAT, eventTime: at(40), userAgent: LINUX_SDK }),
       ]);
 
@@ -142,19 +95,41 @@ describe('trail-side signal: a key used after its instance stopped', () => {
     // Act
     const findings = await findingsOf([
       ...ownCalls(),
-      ...stopInstances(10),
+      ...power(10),
       use({ accessKeyId: KEY, sourceIp: NAT, eventTime: at(12), userAgent: LINUX_SDK }),
-      ...operatorRecord(
-        'StartInstances',
-        'ec2.amazonaws.com',
-        { instancesSet: { items: [{ instanceId: INSTANCE }] } },
-        { minute: 20 },
-      ),
+      ...power(20, 'StartInstances'),
       use({ accessKeyId: KEY, sourceIp: NAT, eventTime: at(40), userAgent: LINUX_SDK }),
     ]);
 
     // Assess
     expect(ofType(findings, FindingType.UsedAfterInstanceStopped)).toEqual([]);
+  });
+});
+
+describe('trail-side signal: the stop judged on the instance’s timeline', () => {
+  it('raises UsedAfterInstanceStopped for a use between the stop and a start handled earlier (a late file)', async () => {
+    // Prepare: one detector handles the stop and the start, then a late file with a use in between.
+    const detector = new Detector({
+      store: new MemoryStore(),
+      networks: { lookup: () => Promise.resolve(new Map<string, NetworkLookup>()) },
+      exceptions: new ExceptionList([]),
+      trustedAccounts: new Set([ACCOUNT]),
+      clock: () => Date.parse('2026-11-27T00:00:00Z'),
+    });
+    await detector.process([...ownCalls(), ...power(10), ...power(30, 'StartInstances')]);
+
+    // Act
+    const during = await detector.process([
+      use({ accessKeyId: KEY, sourceIp: NAT, eventTime: at(20), userAgent: LINUX_SDK }),
+    ]);
+    const after = await detector.process([
+      use({ accessKeyId: KEY, sourceIp: NAT, eventTime: at(40), userAgent: LINUX_SDK }),
+    ]);
+
+    // Assess
+    const types = (result: typeof during) => result.findings.map(({ detail }) => detail.type);
+    expect(types(during)).toEqual([FindingType.UsedAfterInstanceStopped]);
+    expect(types(after)).toEqual([]);
   });
 });
 

@@ -124,6 +124,75 @@ describe('learned network state', () => {
     expect(Item?.[STATE_TTL_ATTRIBUTE]).toBe(Math.floor(NOW / 1000) + StateTtlSeconds.learned);
   });
 
+  it('DynamoDB: activity is a small item of its own, moved only forward, without rewriting the history', async () => {
+    // Prepare
+    const tableName = await newTable();
+    let now = NOW;
+    const stores = [0, 1].map(
+      () => new DynamoDbStore({ client: dynamo.client, tableName, clock: () => now }).learnedNetwork,
+    );
+    const instance = { accountId: ACCOUNT, instanceId: 'i-0active' };
+    const origin = { kind: 'address', sourceIp: '52.1.1.1' } as const;
+    const documents = DynamoDBDocumentClient.from(dynamo.client);
+    const item = async (sk: string) =>
+      (
+        await documents.send(
+          new GetCommand({ TableName: tableName, Key: { pk: learnedKey(ACCOUNT, 'i-0active'), sk } }),
+        )
+      ).Item;
+    await stores[0]?.learn(
+      [{ ...instance, origin, kind: 'address', at: 1_000, teacher: 'ASIA' }],
+      [{ ...instance, at: 1_000 }],
+    );
+    const historyBefore = await item('ORIGINS');
+
+    // Act: a day later, two containers report activity out of order.
+    now = NOW + 24 * 3_600_000;
+    await stores[0]?.learn([], [{ ...instance, at: 9_000 }]);
+    await stores[1]?.learn([], [{ ...instance, at: 5_000 }]);
+
+    // Assess
+    expect((await item('ACTIVE'))?.['lastActive']).toBe(9_000);
+    expect(await item('ORIGINS')).toEqual(historyBefore);
+    expect(
+      (await stores[1]?.getHistories([instance]))?.get(instanceRef(ACCOUNT, 'i-0active'))?.lastActive,
+    ).toBe(9_000);
+  });
+
+  it('DynamoDB: an active instance’s history is kept from expiring, once a week', async () => {
+    // Prepare
+    const tableName = await newTable();
+    let now = NOW;
+    const store = new DynamoDbStore({ client: dynamo.client, tableName, clock: () => now }).learnedNetwork;
+    const instance = { accountId: ACCOUNT, instanceId: 'i-0renew' };
+    const origin = { kind: 'address', sourceIp: '52.1.1.1' } as const;
+    const ttl = async () =>
+      (
+        await DynamoDBDocumentClient.from(dynamo.client).send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: learnedKey(ACCOUNT, 'i-0renew'), sk: 'ORIGINS' },
+          }),
+        )
+      ).Item?.[STATE_TTL_ATTRIBUTE] as number;
+    await store.learn(
+      [{ ...instance, origin, kind: 'address', at: 1, teacher: 'ASIA' }],
+      [{ ...instance, at: 1 }],
+    );
+    const first = await ttl();
+
+    // Act
+    now = NOW + 3 * 24 * 3_600_000;
+    await store.learn([], [{ ...instance, at: 2 }]);
+    const afterThreeDays = await ttl();
+    now = NOW + 8 * 24 * 3_600_000;
+    await store.learn([], [{ ...instance, at: 3 }]);
+
+    // Assess
+    expect(afterThreeDays).toBe(first);
+    expect(await ttl()).toBe(Math.floor(now / 1000) + StateTtlSeconds.learned);
+  });
+
   // What one container learnt judges the keys another container sees: the history is in the table.
   const detector = (store: DetectorStore) =>
     new Detector({
