@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   MAX_EGRESS_SIGHTINGS,
@@ -19,6 +19,7 @@ import type {
 import { BoundedMap } from '../engine/bounded-map';
 import { originKey } from '../engine/origin';
 import type { BatchRequests } from './batch-requests';
+import { queryPartition } from './partition-query';
 import { OriginSchema, StateItemError, isConditionFailure, parseItem } from './state-items';
 import {
   STATE_PARTITION_KEY as PK,
@@ -268,21 +269,7 @@ export class DynamoLearnedNetworkStore implements LearnedNetworkStore {
   }
 
   private async query(partition: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.documents.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': partition },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    const items = await queryPartition(this.options.documents, this.options.tableName, partition);
     if (items.some((item) => typeof item[SK] !== 'string'))
       throw new StateItemError(partition, 'an item without a sort key');
     return items;

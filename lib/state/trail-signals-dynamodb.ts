@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { instanceRef } from '../engine/learned-network';
 import type { InstanceKey } from '../engine/learned-network-store';
@@ -21,6 +21,7 @@ import {
 } from '../engine/trail-signal-store';
 import type { BatchRequests } from './batch-requests';
 import { learnedKey } from './learned-network-dynamodb';
+import { queryPartition } from './partition-query';
 import { StateItemError, isConditionFailure, parseItem } from './state-items';
 import {
   STATE_PARTITION_KEY as PK,
@@ -187,24 +188,9 @@ export class DynamoTrailSignalStore implements TrailSignalStore {
     }
   }
 
-  private async query(partition: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.documents.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': partition },
-          Limit: MAX_SIGNAL_ITEMS_PER_ACCOUNT - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined && items.length < MAX_SIGNAL_ITEMS_PER_ACCOUNT);
-    return items;
+  private query(partition: string): Promise<Record<string, unknown>[]> {
+    const { documents, tableName } = this.options;
+    return queryPartition(documents, tableName, partition, MAX_SIGNAL_ITEMS_PER_ACCOUNT);
   }
 }
 
