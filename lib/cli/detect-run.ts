@@ -8,7 +8,8 @@ import type { FindingDetail } from '../contracts/finding-event';
 import { normalizeRecord } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
 import type { ExceptionList } from '../engine/credential-exception';
-import { Detector, addBatchStats, emptyBatchStats, type BatchStats } from '../engine/detector';
+import { addBatchStats, emptyBatchStats, type BatchStats } from '../engine/batch-stats';
+import { Detector } from '../engine/detector';
 import type { DetectorStore, NetworkDirectory, NetworkLookup } from '../engine/detector-store';
 
 export interface DetectionOptions {

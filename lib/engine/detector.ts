@@ -26,10 +26,6 @@ import { judgeOrigin, type OriginVerdict } from './origin-verdict';
 import { PairCache, originSlot } from './pair-cache';
 import { TrailSignals } from './trail-signals';
 
-// Moved out of this file (issue 15's split); re-exported for the callers that import them from here.
-export { addBatchStats, emptyBatchStats, type BatchStats } from './batch-stats';
-export { findingIdOf } from './finding-aggregate';
-
 export interface DetectorOptions {
   readonly store: DetectorStore;
   readonly networks: NetworkDirectory;
