@@ -1,15 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
-import { LAMBDA_BUNDLE } from './lambda-bundling';
 import { acknowledge } from './nag-gate';
 
 /** A Lambda environment typed by the zod schema its handler validates: every key set, every value text. */
@@ -53,8 +52,8 @@ export interface CredtrailFunctionProps<S extends z.ZodObject> {
 /**
  * The house Lambda: Node.js 22 on ARM64, JSON logs into an explicit log group with retention (not the
  * deprecated `logRetention` prop, which needs a custom resource), source maps on, the AWS SDK bundled
- * (all but the EC2 client, see lambda-bundling.ts) so the code runs against the versions it was tested
- * with, async failures to a queue.
+ * (all but the EC2 client and the credential sources a Lambda never uses, see lambda-bundling.ts) so
+ * the code runs against the versions it was tested with, async failures to a queue.
  */
 export class CredtrailFunction<S extends z.ZodObject> extends Construct {
   static readonly RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -94,23 +93,11 @@ export class CredtrailFunction<S extends z.ZodObject> extends Construct {
     const entry = isAbsolute(props.entry) ? props.entry : join(projectRoot, props.entry);
     if ((props.code ?? 'bundle') === 'bundle') {
       if (!existsSync(entry)) throw new MissingHandlerError(props.entry);
-      this.function = new NodejsFunction(this, 'Function', {
+      this.function = new lambda.Function(this, 'Function', {
         ...common,
         runtime: CredtrailFunction.RUNTIME,
-        entry,
-        handler: 'handler',
-        projectRoot,
-        depsLockFilePath: join(projectRoot, 'package-lock.json'),
-        // Bundling choices live in lambda-bundling.ts, shared with the bundle-size test and the bench.
-        bundling: {
-          format: LAMBDA_BUNDLE.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
-          minify: LAMBDA_BUNDLE.minify,
-          target: LAMBDA_BUNDLE.target,
-          mainFields: [...LAMBDA_BUNDLE.mainFields],
-          externalModules: [...LAMBDA_BUNDLE.external],
-          sourceMap: true,
-          sourceMapMode: SourceMapMode.EXTERNAL,
-        },
+        handler: 'index.handler',
+        code: bundledCode(projectRoot, entry),
       });
     } else {
       this.function = new lambda.Function(this, 'Function', {
@@ -143,4 +130,36 @@ export class CredtrailFunction<S extends z.ZodObject> extends Construct {
       );
     }
   }
+}
+
+/**
+ * The handler bundled by scripts/bundle-lambda.ts with lambda-bundling.ts's options, the ones the
+ * bundle-size test and the bench measure. Not NodejsFunction: it runs esbuild's command line, which
+ * takes no plugins (lambda-bundling.ts needs one). Local, since esbuild is a dependency (no Docker); the
+ * asset is hashed on the bundle, as NodejsFunction does.
+ */
+function bundledCode(projectRoot: string, entry: string): lambda.Code {
+  return lambda.Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type, never pulled: local bundling either succeeds or throws.
+      image: DockerImage.fromRegistry('dummy'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          execFileSync(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              join(projectRoot, 'scripts/bundle-lambda.ts'),
+              entry,
+              join(outputDir, 'index.js'),
+            ],
+            { cwd: projectRoot, stdio: 'inherit' },
+          );
+          return true;
+        },
+      },
+    },
+  });
 }

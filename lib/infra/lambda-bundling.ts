@@ -25,13 +25,21 @@
  *     the queue message and the environment about 10 each), the SDK's schemas and classes.
  */
 import type { BuildOptions } from 'esbuild';
+import { sdkSchemaLiteralKeys } from './sdk-schema-keys';
 
 export const LAMBDA_BUNDLE = {
   format: 'cjs',
   target: 'node22',
   minify: true,
   mainFields: ['module', 'main'],
-  external: ['@aws-sdk/client-ec2'],
+  external: [
+    '@aws-sdk/client-ec2',
+    // The credential sources a Lambda never reaches (see the header): the runtime's SDK if ever needed.
+    '@aws-sdk/credential-provider-ini',
+    '@aws-sdk/credential-provider-process',
+    '@aws-sdk/credential-provider-sso',
+    '@aws-sdk/credential-provider-web-identity',
+  ],
 } as const;
 
 /** The same choices as esbuild options, for building a handler outside CDK (tests, bench). */
@@ -46,6 +54,10 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     minify: LAMBDA_BUNDLE.minify,
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     external: [...LAMBDA_BUNDLE.external],
+    // `import()` of a module left out becomes `require`: Node's ESM resolution ignores NODE_PATH, which
+    // is how Lambda finds its runtime's SDK (/var/runtime/node_modules).
+    supported: { 'dynamic-import': false },
+    plugins: [sdkSchemaLiteralKeys],
     logLevel: 'error',
   };
 }

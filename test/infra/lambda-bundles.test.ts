@@ -1,14 +1,21 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CredtrailFunction } from '../../lib/infra/credtrail-function';
 import { esbuildOptions } from '../../lib/infra/lambda-bundling';
+import { NotifierEnvironmentSchema } from '../../lib/notifier/notifier-environment';
 import { LAMBDA_ENV } from '../../scripts/bench/timing';
 
 const ROOT = join(__dirname, '../..');
 const HANDLERS = ['detector-handler', 'responder-handler', 'notifier-handler'];
 const MiB = 1024 * 1024;
+// Shapes of S3 operations credtrail never calls, and where the web-identity credential source starts.
+const UNUSED_S3_SHAPE = 'AnalyticsConfiguration';
+const WEB_IDENTITY = 'AWS_WEB_IDENTITY_TOKEN_FILE';
 
 describe('Lambda bundles (built with the construct’s own options)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'credtrail-bundles-'));
@@ -30,11 +37,15 @@ describe('Lambda bundles (built with the construct’s own options)', () => {
   });
 
   it.each(['detector-handler', 'responder-handler'])(
-    '%s leaves the EC2 client to the runtime and does not load it at cold start',
+    '%s leaves the EC2 client and the unused credential sources to the runtime, loading none at cold start',
     (name) => {
       const outfile = bundles.get(name) as string;
-      expect(readFileSync(outfile, 'utf8')).toContain('require("@aws-sdk/client-ec2")');
-      // Loaded from a folder with no node_modules: requiring the EC2 client at load would throw.
+      const text = readFileSync(outfile, 'utf8');
+      expect(text).toContain('require("@aws-sdk/client-ec2")');
+      expect(text).toContain('require("@aws-sdk/credential-provider-web-identity")');
+      expect(text).not.toContain('import("@aws-sdk');
+      expect(text).not.toContain(WEB_IDENTITY);
+      // Loaded from a folder with no node_modules: requiring any of them at load would throw.
       const loaded = execFileSync(
         process.execPath,
         [
@@ -51,4 +62,43 @@ describe('Lambda bundles (built with the construct’s own options)', () => {
       expect(loaded).toBe('function');
     },
   );
+
+  it('leaves out the S3 shapes the detector never uses, which esbuild keeps without the schema plugin', async () => {
+    const entry = join(ROOT, 'handlers/detector-handler.ts');
+    const plain = join(dir, 'detector-without-plugin.js');
+    await build({ ...esbuildOptions(entry, plain), plugins: [] });
+
+    expect(readFileSync(plain, 'utf8')).toContain(UNUSED_S3_SHAPE);
+    expect(readFileSync(bundles.get('detector-handler') as string, 'utf8')).not.toContain(UNUSED_S3_SHAPE);
+    // GetObject, which it calls, is still described.
+    expect(readFileSync(bundles.get('detector-handler') as string, 'utf8')).toContain('"GetObjectRequest"');
+  }, 60_000);
+
+  it('is the very bundle the construct deploys', () => {
+    const app = new App({ outdir: join(dir, 'cdk.out') });
+    const stack = new Stack(app, 'Bundle');
+    new CredtrailFunction<typeof NotifierEnvironmentSchema>(stack, 'Notifier', {
+      entry: 'handlers/notifier-handler.ts',
+      description: 'bundle test',
+      role: new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
+      environmentSchema: NotifierEnvironmentSchema,
+      environment: {
+        ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
+        ALERT_LEDGER_TABLE_NAME: 't',
+        RESPONSE_CONFIG: '{}',
+        RESPONDER_SEVERITY_THRESHOLD: '7',
+      },
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+    });
+    const assembly = app.synth();
+    const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+
+    expect(assets).toHaveLength(1);
+    const deployed = join(assembly.directory, assets[0] as string);
+    expect(readdirSync(deployed).sort()).toEqual(['index.js', 'index.js.map']);
+    expect(readFileSync(join(deployed, 'index.js'))).toEqual(
+      readFileSync(bundles.get('notifier-handler') as string),
+    );
+  }, 120_000);
 });
