@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /**
  * The finding contract (../shared/design.md): what the detector puts on the bus as `detail`, what
@@ -55,30 +56,32 @@ export const SEVERITY_SCORE = { HIGH: 8, MEDIUM: 5, LOW: 2 } as const;
 
 const IsoTime = z.iso.datetime({ offset: true });
 
-export const ExpectedNetworkSchema = z.object({
-  /**
-   * `inventory`: EC2's description of the instance; `first-seen`: the key's first origin;
-   * `endpoint-owner`: the VPC endpoint's owner alone decided; `learned`: what the instance's earlier
-   * keys showed in the trail (no inventory); `none`: nothing was known.
-   */
-  source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'learned', 'none']),
-  vpcId: z.string().nullable(),
-  subnetId: z.string().nullable(),
-  privateIps: z.array(z.string()),
-  publicIps: z.array(z.string()),
-  ipv6Addresses: z.array(z.string()),
-  natGatewayIps: z.array(z.string()),
-  vpcEndpointIds: z.array(z.string()),
-  /** The key's first origin, when the first-seen method decided. */
-  firstOrigin: z.string().nullable(),
-  /** Why the network is not known, e.g. an enrichment that failed. */
-  note: z.string().nullable(),
-  /**
-   * The instance's egress as routed ("default route of subnet-… (rtb-…) to tgw-…: egress via tgw-… to
-   * NAT gateway nat-… in vpc-… of account …"). Optional: findings from before routes were read lack it.
-   */
-  route: z.string().nullable().optional(),
-});
+export const ExpectedNetworkSchema = lazySchema(() =>
+  z.object({
+    /**
+     * `inventory`: EC2's description of the instance; `first-seen`: the key's first origin;
+     * `endpoint-owner`: the VPC endpoint's owner alone decided; `learned`: what the instance's earlier
+     * keys showed in the trail (no inventory); `none`: nothing was known.
+     */
+    source: z.enum(['inventory', 'first-seen', 'endpoint-owner', 'learned', 'none']),
+    vpcId: z.string().nullable(),
+    subnetId: z.string().nullable(),
+    privateIps: z.array(z.string()),
+    publicIps: z.array(z.string()),
+    ipv6Addresses: z.array(z.string()),
+    natGatewayIps: z.array(z.string()),
+    vpcEndpointIds: z.array(z.string()),
+    /** The key's first origin, when the first-seen method decided. */
+    firstOrigin: z.string().nullable(),
+    /** Why the network is not known, e.g. an enrichment that failed. */
+    note: z.string().nullable(),
+    /**
+     * The instance's egress as routed ("default route of subnet-… (rtb-…) to tgw-…: egress via tgw-… to
+     * NAT gateway nat-… in vpc-… of account …"). Optional: findings from before routes were read lack it.
+     */
+    route: z.string().nullable().optional(),
+  }),
+);
 export type ExpectedNetwork = z.infer<typeof ExpectedNetworkSchema>;
 
 /** Nothing known of the instance's network: the base every finding's `expected` is built on. */
@@ -96,121 +99,129 @@ export const NO_EXPECTED_NETWORK: ExpectedNetwork = {
 };
 
 /** A session or credential minted with a stolen (or already derived) key: stolen too (issue 17). */
-export const DerivedSessionSchema = z.object({
-  accessKeyId: z.string(),
-  /** The key that minted it: the finding's key, or another derived one. */
-  parentAccessKeyId: z.string(),
-  via: z.enum(['AssumeRole', 'GetSessionToken', 'GetFederationToken']),
-  /** The role assumed (AssumeRole), else null. */
-  roleArn: z.string().nullable(),
-  /** Role session or federated user name, as requested. */
-  sessionName: z.string().nullable(),
-  /** The account the credentials belong to (the role's account for AssumeRole). */
-  accountId: z.string(),
-  /** Where the minting call was made. */
-  region: z.string(),
-  mintedAt: IsoTime,
-  expiresAt: IsoTime,
-});
+export const DerivedSessionSchema = lazySchema(() =>
+  z.object({
+    accessKeyId: z.string(),
+    /** The key that minted it: the finding's key, or another derived one. */
+    parentAccessKeyId: z.string(),
+    via: z.enum(['AssumeRole', 'GetSessionToken', 'GetFederationToken']),
+    /** The role assumed (AssumeRole), else null. */
+    roleArn: z.string().nullable(),
+    /** Role session or federated user name, as requested. */
+    sessionName: z.string().nullable(),
+    /** The account the credentials belong to (the role's account for AssumeRole). */
+    accountId: z.string(),
+    /** Where the minting call was made. */
+    region: z.string(),
+    mintedAt: IsoTime,
+    expiresAt: IsoTime,
+  }),
+);
 export type DerivedSession = z.infer<typeof DerivedSessionSchema>;
 
 /** Something a tainted key left behind or took out, with the identifiers a person acts on. */
-export const ArtefactSchema = z.object({
-  kind: z.enum([
-    'access-key',
-    'login-profile',
-    'user',
-    'role',
-    'policy',
-    'policy-attachment',
-    'trust-policy',
-    'group-membership',
-    'key-pair',
-    'instance',
-    'function',
-    'security-group-ingress',
-    'bucket-policy',
-    'bucket-acl',
-    'snapshot-share',
-    'secret-read',
-    'parameter-read',
-    'object-read',
-  ]),
-  /** The identifier: an access key id, user name, instance id, secret id, `bucket/key`… */
-  id: z.string(),
-  /** What else identifies it (the user owning a key, the CIDR opened, the account shared with). */
-  context: z.string().nullable(),
-  /** The IAM user a created access key or login profile belongs to: what deactivation needs. */
-  owner: z.string().nullable().optional(),
-  eventName: z.string(),
-  eventTime: IsoTime,
-  accountId: z.string(),
-  region: z.string(),
-  /** The tainted key that made the call. */
-  accessKeyId: z.string(),
-});
+export const ArtefactSchema = lazySchema(() =>
+  z.object({
+    kind: z.enum([
+      'access-key',
+      'login-profile',
+      'user',
+      'role',
+      'policy',
+      'policy-attachment',
+      'trust-policy',
+      'group-membership',
+      'key-pair',
+      'instance',
+      'function',
+      'security-group-ingress',
+      'bucket-policy',
+      'bucket-acl',
+      'snapshot-share',
+      'secret-read',
+      'parameter-read',
+      'object-read',
+    ]),
+    /** The identifier: an access key id, user name, instance id, secret id, `bucket/key`… */
+    id: z.string(),
+    /** What else identifies it (the user owning a key, the CIDR opened, the account shared with). */
+    context: z.string().nullable(),
+    /** The IAM user a created access key or login profile belongs to: what deactivation needs. */
+    owner: z.string().nullable().optional(),
+    eventName: z.string(),
+    eventTime: IsoTime,
+    accountId: z.string(),
+    region: z.string(),
+    /** The tainted key that made the call. */
+    accessKeyId: z.string(),
+  }),
+);
 export type Artefact = z.infer<typeof ArtefactSchema>;
 
 /** What the stolen key did beyond its own calls: the chain it minted, what it left and took. */
-export const TaintSummarySchema = z.object({
-  derivedSessions: z.array(DerivedSessionSchema),
-  /** Calls signed with derived keys (the finding's own key is counted in `eventCount`). */
-  derivedCallCount: z.number().int().nonnegative(),
-  /** Things left behind, first seen first; capped, `truncated` says so. */
-  persistence: z.array(ArtefactSchema),
-  /** Reads that matter, by name, with how often each was read. */
-  reads: z.array(ArtefactSchema.extend({ count: z.number().int().positive() })),
-  truncated: z.boolean(),
-});
+export const TaintSummarySchema = lazySchema(() =>
+  z.object({
+    derivedSessions: z.array(DerivedSessionSchema),
+    /** Calls signed with derived keys (the finding's own key is counted in `eventCount`). */
+    derivedCallCount: z.number().int().nonnegative(),
+    /** Things left behind, first seen first; capped, `truncated` says so. */
+    persistence: z.array(ArtefactSchema),
+    /** Reads that matter, by name, with how often each was read. */
+    reads: z.array(ArtefactSchema.extend({ count: z.number().int().positive() })),
+    truncated: z.boolean(),
+  }),
+);
 export type TaintSummary = z.infer<typeof TaintSummarySchema>;
 
-export const FindingDetailSchema = z.object({
-  schemaVersion: z.literal(1),
-  findingId: z.string().regex(/^[0-9a-f]{32}$/),
-  type: z.enum([
-    FindingType.UnexpectedOrigin,
-    FindingType.Imdsv1Delivery,
-    FindingType.SessionNamedLikeInstance,
-    FindingType.WorkstationUserAgent,
-    FindingType.OperatorAddress,
-    FindingType.UsedAfterInstanceStopped,
-  ]),
-  severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
-  severityScore: z.number(),
-  title: z.string(),
-  accountId: z.string(),
-  region: z.string(),
-  instanceId: z.string(),
-  roleArn: z.string(),
-  roleName: z.string(),
-  accessKeyId: z.string(),
-  sourceIp: z.string().nullable(),
-  vpcEndpointId: z.string().nullable(),
-  vpcEndpointAccountId: z.string().nullable(),
-  firstSeen: IsoTime,
-  lastSeen: IsoTime,
-  eventCount: z.number().int().nonnegative(),
-  eventNames: z.array(z.string()),
-  userAgents: z.array(z.string()),
-  /** "1.0" (IMDSv1) or "2.0" (IMDSv2), from `sessionContext.ec2RoleDelivery`. */
-  imdsVersion: z.string().nullable(),
-  /** When EC2 delivered the key, if the delivery was seen. */
-  keyIssuedAt: IsoTime.nullable(),
-  expected: ExpectedNetworkSchema,
-  reason: z.string(),
-  /** Optional (issue 17): present once the key minted credentials, or left or took something. */
-  taint: TaintSummarySchema.optional(),
-  /**
-   * Issue 17, with `taint`: `<n>-<digest>`, n the derived sessions plus persistent artefacts, digest
-   * over their identifiers (lib/contracts/chain-version.ts). Grows with the chain and names its content,
-   * so two chains of equal size seen by two containers are two versions. What the notifier's ledger
-   * and the responder's idempotency key are made of: one email and one plan per version.
-   */
-  chainVersion: z
-    .string()
-    .regex(/^\d{1,6}-[0-9a-f]{12}$/)
-    .optional(),
-  /** Update events only (FINDING_UPDATE_DETAIL_TYPE): why this update was sent. */
-  change: z.enum([FindingChange.ChainGrowth, FindingChange.Counts]).optional(),
-});
+export const FindingDetailSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(1),
+    findingId: z.string().regex(/^[0-9a-f]{32}$/),
+    type: z.enum([
+      FindingType.UnexpectedOrigin,
+      FindingType.Imdsv1Delivery,
+      FindingType.SessionNamedLikeInstance,
+      FindingType.WorkstationUserAgent,
+      FindingType.OperatorAddress,
+      FindingType.UsedAfterInstanceStopped,
+    ]),
+    severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
+    severityScore: z.number(),
+    title: z.string(),
+    accountId: z.string(),
+    region: z.string(),
+    instanceId: z.string(),
+    roleArn: z.string(),
+    roleName: z.string(),
+    accessKeyId: z.string(),
+    sourceIp: z.string().nullable(),
+    vpcEndpointId: z.string().nullable(),
+    vpcEndpointAccountId: z.string().nullable(),
+    firstSeen: IsoTime,
+    lastSeen: IsoTime,
+    eventCount: z.number().int().nonnegative(),
+    eventNames: z.array(z.string()),
+    userAgents: z.array(z.string()),
+    /** "1.0" (IMDSv1) or "2.0" (IMDSv2), from `sessionContext.ec2RoleDelivery`. */
+    imdsVersion: z.string().nullable(),
+    /** When EC2 delivered the key, if the delivery was seen. */
+    keyIssuedAt: IsoTime.nullable(),
+    expected: ExpectedNetworkSchema,
+    reason: z.string(),
+    /** Optional (issue 17): present once the key minted credentials, or left or took something. */
+    taint: TaintSummarySchema.optional(),
+    /**
+     * Issue 17, with `taint`: `<n>-<digest>`, n the derived sessions plus persistent artefacts, digest
+     * over their identifiers (lib/contracts/chain-version.ts). Grows with the chain and names its content,
+     * so two chains of equal size seen by two containers are two versions. What the notifier's ledger
+     * and the responder's idempotency key are made of: one email and one plan per version.
+     */
+    chainVersion: z
+      .string()
+      .regex(/^\d{1,6}-[0-9a-f]{12}$/)
+      .optional(),
+    /** Update events only (FINDING_UPDATE_DETAIL_TYPE): why this update was sent. */
+    change: z.enum([FindingChange.ChainGrowth, FindingChange.Counts]).optional(),
+  }),
+);
 export type FindingDetail = z.infer<typeof FindingDetailSchema>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { FindingDetailSchema } from '../contracts/finding-event';
+import { lazySchema } from '../contracts/lazy-schema';
 import type { InstanceNetwork } from '../engine/instance-network';
 
 /** The shapes of the state table's items (see state-table.ts for their keys), checked on every read. */
@@ -30,14 +31,16 @@ export const BaselinesItemSchema = z.object({
   endpoint: OriginSchema.optional(),
 });
 
-export const FindingItemSchema = z.object({
-  detail: FindingDetailSchema,
-  version: z.number().int().positive(),
-  /** Source ids (files, and fingerprints of the events counted) already merged into the count. */
-  sources: z.array(z.string()),
-  announced: z.boolean(),
-  createdAt: z.number(),
-});
+export const FindingItemSchema = lazySchema(() =>
+  z.object({
+    detail: FindingDetailSchema,
+    version: z.number().int().positive(),
+    /** Source ids (files, and fingerprints of the events counted) already merged into the count. */
+    sources: z.array(z.string()),
+    announced: z.boolean(),
+    createdAt: z.number(),
+  }),
+);
 export type FindingItem = z.infer<typeof FindingItemSchema>;
 
 const InstanceNetworkSchema = z.object({

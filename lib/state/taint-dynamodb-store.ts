@@ -16,6 +16,7 @@ import {
   type FindingDetail,
   type TaintSummary,
 } from '../contracts/finding-event';
+import { lazySchema } from '../contracts/lazy-schema';
 import type { TaintedKey } from '../engine/taint-chain';
 import {
   TAINT_FOLLOW_SLACK_MS,
@@ -57,13 +58,15 @@ export const taintCallKey = (eventId: string) => `TAINTCALL#${eventId}`;
 
 const DAY_MS = 24 * 3_600_000;
 
-const TaintedKeyItemSchema = DerivedSessionSchema.omit({ mintedAt: true, expiresAt: true }).extend({
-  findingId: z.string(),
-  mintedAt: z.number(),
-  expiresAt: z.number(),
-  depth: z.number().int().positive(),
-  eventId: z.string(),
-});
+const TaintedKeyItemSchema = lazySchema(() =>
+  DerivedSessionSchema.omit({ mintedAt: true, expiresAt: true }).extend({
+    findingId: z.string(),
+    mintedAt: z.number(),
+    expiresAt: z.number(),
+    depth: z.number().int().positive(),
+    eventId: z.string(),
+  }),
+);
 
 export class TaintItemError extends Error {
   constructor(key: string, options?: ErrorOptions) {
