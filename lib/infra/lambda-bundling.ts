@@ -20,7 +20,7 @@
  *   - The credential sources a Lambda never reaches are not bundled either: in Lambda the default chain
  *     stops at the environment (the execution role's keys), and only the chain's later links (shared
  *     ini/SSO/login files, `credential_process`, web identity) load these packages, through `import()`.
- *     They held 90-100 KiB per bundle (with the SSO, OIDC, sign-in and a second STS client) that V8
+ *     They held 89-100 KiB per bundle (with the SSO, OIDC, sign-in and a second STS client) that V8
  *     compiled at every cold start. If a link were ever reached it would load the runtime's copy: a
  *     version skew only on a path Lambda does not take, and the same trade as EC2.
  *   - `import()` of what is left out is written as `require`: Node's ESM resolution ignores NODE_PATH,
