@@ -264,7 +264,7 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
     return { status: 'invalid', reason: `eventTime "${truncate(r.eventTime)}" is not a time` };
 
   const issuer = identity.sessionContext?.sessionIssuer;
-  const session = compactor.identity(
+  const known = compactor.session(
     {
       accessKeyId: identity.accessKeyId,
       principalId: identity.principalId,
@@ -276,6 +276,7 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
     },
     sessionIdentityOf,
   );
+  const session = known.identity;
   const recipient = r.recipientAccountId;
   // One value per session: shared, like the identity, so a buffered event does not own a copy.
   const sessionCreatedAt = identity.sessionContext?.attributes?.creationDate;
@@ -295,7 +296,7 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
     roleArn: session.roleArn,
     roleName: session.roleName,
     accountId: session.accountId,
-    region: compactor.share(r.awsRegion),
+    region: known.region(r.awsRegion),
     sourceIp,
     vpcEndpointId: isEndpointId(r.vpcEndpointId) ? compactor.share(r.vpcEndpointId) : undefined,
     vpcEndpointAccountId:
@@ -303,8 +304,8 @@ function normalizeUse(record: Record<string, unknown>, compactor: EventCompactor
         ? compactor.share(endpointAccount)
         : undefined,
     roleDelivery: session.roleDelivery,
-    sessionCreatedAt: sessionCreatedAt === undefined ? undefined : compactor.share(sessionCreatedAt),
-    userAgent: r.userAgent === undefined ? undefined : compactor.share(truncate(r.userAgent, 200)),
+    sessionCreatedAt: sessionCreatedAt === undefined ? undefined : known.createdAt(sessionCreatedAt),
+    userAgent: r.userAgent === undefined ? undefined : known.userAgent(r.userAgent, truncateUserAgent),
     recipientAccountId:
       recipient === session.accountId
         ? session.accountId
@@ -430,6 +431,8 @@ function roleArnFromSessionArn(sessionArn: string | undefined, accountId: string
 function accountFromArn(arn: string): string | undefined {
   return /^arn:[^:]+:iam::(\d{12}):/.exec(arn)?.[1];
 }
+
+const truncateUserAgent = (text: string): string => truncate(text, 200);
 
 function truncate(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
