@@ -80,6 +80,8 @@ export async function runDetection(
   const skippedFiles: SkippedFile[] = [];
   const invalidRecords: InvalidRecords[] = [];
   let records = 0;
+  // Events out of the reorder window, waiting to make a batch worth the detector's per-batch work.
+  let ready: CredentialEvent[] = [];
 
   const processBatch = async (events: CredentialEvent[]) => {
     if (events.length === 0) return;
@@ -112,9 +114,14 @@ export async function runDetection(
       progress.onInvalidRecords?.(entry);
     }
     progress.onFile?.(file, raw.length);
-    await processBatch(buffer.drainReady());
+    for (const event of buffer.drainReady()) ready.push(event);
+    if (ready.length >= MIN_BATCH_EVENTS) {
+      await processBatch(ready);
+      ready = [];
+    }
   }
-  await processBatch(buffer.drainAll());
+  for (const event of buffer.drainAll()) ready.push(event);
+  await processBatch(ready);
 
   // Issue 17: what the stolen keys went on to do (derived sessions, persistence), read from the same logs.
   const traced = await attachTaint([...findings.values()], options.paths, options.s3);
@@ -128,6 +135,16 @@ export async function runDetection(
     stats,
   };
 }
+
+/**
+ * The detector is handed events in batches of at least this many (the last one excepted), in the
+ * order the window releases them. A day of small log files released a dozen events per file, and
+ * each batch pays the same fixed work (prefetching verdicts, networks and sessions, saving findings,
+ * flushing learned state): batching them cut the engine's CPU time by about a tenth on an
+ * instance-heavy day (npm run bench) with the same findings. Verdicts do not depend on batch
+ * boundaries: events are judged one by one, in order, against the state earlier events left.
+ */
+const MIN_BATCH_EVENTS = 1024;
 
 const SEVERITY_ORDER = { HIGH: 0, MEDIUM: 1, LOW: 2 } as const;
 

@@ -35,16 +35,49 @@ export interface IdentityFields {
   readonly issuerUserName: string | undefined;
 }
 
-interface CachedIdentity {
-  readonly fields: IdentityFields;
-  readonly identity: SessionIdentity;
+/**
+ * A session as the compactor knows it: its identity, and the strings its calls repeat. Most calls of a
+ * session carry the region, user agent and session start of the one before: comparing with that one
+ * answers without hashing the text (a user agent runs to a hundred characters and more), and only a
+ * change goes to the shared table.
+ */
+export class KnownSession {
+  private lastRegion = '';
+  private lastUserAgent = '';
+  private sharedUserAgent = '';
+  private lastCreatedAt = '';
+
+  constructor(
+    readonly fields: IdentityFields,
+    readonly identity: SessionIdentity,
+    private readonly compactor: EventCompactor,
+  ) {}
+
+  region(text: string): string {
+    if (text !== this.lastRegion) this.lastRegion = this.compactor.share(text);
+    return this.lastRegion;
+  }
+
+  /** The user agent as the engine keeps it (shared, cut to `max` characters). */
+  userAgent(text: string, cut: (text: string) => string): string {
+    if (text !== this.lastUserAgent) {
+      this.lastUserAgent = text;
+      this.sharedUserAgent = this.compactor.share(cut(text));
+    }
+    return this.sharedUserAgent;
+  }
+
+  createdAt(text: string): string {
+    if (text !== this.lastCreatedAt) this.lastCreatedAt = this.compactor.share(text);
+    return this.lastCreatedAt;
+  }
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
 
 export class EventCompactor {
   private readonly strings = new Map<string, string>();
-  private readonly identities = new Map<string, CachedIdentity>();
+  private readonly identities = new Map<string, KnownSession>();
   private readonly addresses = new Map<string, string | null>();
 
   constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
@@ -59,17 +92,18 @@ export class EventCompactor {
   }
 
   /**
-   * The session identity of a call, derived once per access key: a later call reuses it when every
+   * The session of a call, its identity derived once per access key: a later call reuses it when every
    * field it was derived from is the same (compared, never assumed), else it is derived afresh.
    */
-  identity(fields: IdentityFields, derive: (fields: IdentityFields) => SessionIdentity): SessionIdentity {
+  session(fields: IdentityFields, derive: (fields: IdentityFields) => SessionIdentity): KnownSession {
     const cached = this.identities.get(fields.accessKeyId);
-    if (cached !== undefined && sameFields(cached.fields, fields)) return cached.identity;
+    if (cached !== undefined && sameFields(cached.fields, fields)) return cached;
     const identity = derive(fields);
     if (this.identities.size >= this.maxEntries) this.identities.clear();
     // Keep the derived strings, not the record's: the fields compared later are equal by value.
-    this.identities.set(fields.accessKeyId, { fields: sharedFields(fields, identity), identity });
-    return identity;
+    const known = new KnownSession(sharedFields(fields, identity), identity, this);
+    this.identities.set(fields.accessKeyId, known);
+    return known;
   }
 
   /** A source address in its one spelling (or undefined when it is not one), normalised once per text. */

@@ -52,6 +52,38 @@ describe('EventCompactor: events share strings, never meaning', () => {
     expect(v1.roleDelivery).toBe('1.0');
   });
 
+  it('gives each call of a session its own region, user agent and session start when they change', () => {
+    // Arrange: one key whose calls switch region, user agent (one beyond 200 characters) and back.
+    const longAgent = `aws-cli/2.15 ${'x'.repeat(250)}`;
+    const calls = [
+      { region: 'us-east-1', userAgent: 'aws-sdk-go/1.0', createdAt: '2026-11-26T09:00:00Z' },
+      { region: 'eu-west-1', userAgent: 'aws-sdk-go/1.0', createdAt: '2026-11-26T09:00:00Z' },
+      { region: 'eu-west-1', userAgent: longAgent, createdAt: '2026-11-26T09:00:00Z' },
+      { region: 'us-east-1', userAgent: 'curl/8.5', createdAt: '2026-11-26T09:30:00Z' },
+      { region: 'us-east-1', userAgent: 'aws-sdk-go/1.0', createdAt: '2026-11-26T09:00:00Z' },
+    ];
+    const records = calls.map((call, index) => {
+      const record = useRecord({ eventId: `e${index}`, userAgent: call.userAgent });
+      record['awsRegion'] = call.region;
+      const identity = record['userIdentity'] as Record<string, Record<string, unknown>>;
+      (identity['sessionContext'] as Record<string, unknown>)['attributes'] = {
+        creationDate: call.createdAt,
+        mfaAuthenticated: 'false',
+      };
+      return record;
+    });
+    const compactor = new EventCompactor();
+
+    // Act
+    const events = records.map((record) => useOf(normalizeRecord(record, compactor)));
+
+    // Assess: what a fresh compactor reads from each record alone.
+    expect(events).toEqual(records.map((record) => useOf(normalizeRecord(record, new EventCompactor()))));
+    expect(events.map((event) => event.region)).toEqual(calls.map((call) => call.region));
+    expect(events.map((event) => event.sessionCreatedAt)).toEqual(calls.map((call) => call.createdAt));
+    expect(events.map((event) => event.userAgent?.length)).toEqual([14, 14, 201, 8, 14]);
+  });
+
   it('stays bounded and correct when its tables overflow', () => {
     const compactor = new EventCompactor(2);
     const texts = ['GetObject', 'PutObject', 'ListBuckets', 'GetObject'];
