@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -144,6 +144,9 @@ function bundledCode(projectRoot: string, entry: string): lambda.Code {
     bundling: {
       // Required by the type, never pulled: local bundling either succeeds or throws.
       image: DockerImage.fromRegistry('dummy'),
+      // CDK caches bundles within a synth by these props, not by `local` (a function): without the
+      // entry here every function would be deployed with the first one's bundle.
+      command: ['scripts/bundle-lambda.ts', relative(projectRoot, entry)],
       local: {
         tryBundle(outputDir: string): boolean {
           execFileSync(

@@ -1,7 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,10 @@ const MiB = 1024 * 1024;
 // Shapes of S3 operations credtrail never calls, and where the web-identity credential source starts.
 const UNUSED_S3_SHAPE = 'AnalyticsConfiguration';
 const WEB_IDENTITY = 'AWS_WEB_IDENTITY_TOKEN_FILE';
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
 
 describe('Lambda bundles (built with the construct’s own options)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'credtrail-bundles-'));
@@ -74,31 +80,41 @@ describe('Lambda bundles (built with the construct’s own options)', () => {
     expect(readFileSync(bundles.get('detector-handler') as string, 'utf8')).toContain('"GetObjectRequest"');
   }, 60_000);
 
-  it('is the very bundle the construct deploys', () => {
+  it('is the very bundle the construct deploys, one per function', () => {
     const app = new App({ outdir: join(dir, 'cdk.out') });
     const stack = new Stack(app, 'Bundle');
-    new CredtrailFunction<typeof NotifierEnvironmentSchema>(stack, 'Notifier', {
-      entry: 'handlers/notifier-handler.ts',
-      description: 'bundle test',
-      role: new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
-      environmentSchema: NotifierEnvironmentSchema,
-      environment: {
-        ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
-        ALERT_LEDGER_TABLE_NAME: 't',
-        RESPONSE_CONFIG: '{}',
-        RESPONDER_SEVERITY_THRESHOLD: '7',
-      },
-      timeout: Duration.seconds(30),
-      memorySize: 256,
-    });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const environment = {
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
+      ALERT_LEDGER_TABLE_NAME: 't',
+      RESPONSE_CONFIG: '{}',
+      RESPONDER_SEVERITY_THRESHOLD: '7',
+    };
+    // Two handlers in one synth: CDK caches bundles within a synth, which must not mix them up.
+    const deployedAs = new Map<string, lambda.Function>();
+    for (const name of ['notifier-handler', 'responder-handler']) {
+      const fn = new CredtrailFunction<typeof NotifierEnvironmentSchema>(stack, name, {
+        entry: `handlers/${name}.ts`,
+        description: 'bundle test',
+        role,
+        environmentSchema: NotifierEnvironmentSchema,
+        environment,
+        timeout: Duration.seconds(30),
+        memorySize: 256,
+      });
+      deployedAs.set(name, fn.function);
+    }
     const assembly = app.synth();
-    const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+    const template = assembly.getStackByName('Bundle').template as {
+      Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }>;
+    };
 
-    expect(assets).toHaveLength(1);
-    const deployed = join(assembly.directory, assets[0] as string);
-    expect(readdirSync(deployed).sort()).toEqual(['index.js', 'index.js.map']);
-    expect(readFileSync(join(deployed, 'index.js'))).toEqual(
-      readFileSync(bundles.get('notifier-handler') as string),
-    );
+    for (const [name, fn] of deployedAs) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+      const key = template.Resources[logicalId]?.Properties.Code?.S3Key as string;
+      const deployed = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+      expect(readdirSync(deployed).sort()).toEqual(['index.js', 'index.js.map']);
+      expect(sha256(join(deployed, 'index.js'))).toBe(sha256(bundles.get(name) as string));
+    }
   }, 120_000);
 });
