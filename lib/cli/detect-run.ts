@@ -139,12 +139,12 @@ export async function runDetection(
 /**
  * The detector is handed events in batches of at least this many (the last one excepted), in the
  * order the window releases them. A day of small log files released a dozen events per file, and
- * each batch pays the same fixed work (prefetching verdicts, networks and sessions, saving findings,
- * flushing learned state). With this and the shared session strings of compact-event.ts, the hunt
- * of a 340k-record instance-heavy day ran about 4% more records per CPU-second (median of 6 runs
- * paired with the engine before, ×0.92–1.10 each; a noisy machine) with the same findings. Verdicts do not depend on batch boundaries:
- * events are judged one by one, in order, against the state earlier events left
- * (test/engine/detector-batching.test.ts).
+ * each batch pays the same rounds of store work (prefetching verdicts, networks and sessions, saving
+ * findings, flushing learned state and trail signals): with a shared store (`--state dynamodb:`,
+ * `local:`) those are round trips. In CPU time on a quiet machine the change was within noise
+ * (×0.97–1.14 in 6 runs paired with the engine before, 340k instance-heavy records), with the same
+ * findings. Verdicts do not depend on batch boundaries: events are judged one by one, in order,
+ * against the state earlier events left (test/engine/detector-batching.test.ts).
  */
 const MIN_BATCH_EVENTS = 1024;
 
