@@ -38,8 +38,8 @@ export interface IdentityFields {
 /**
  * A session as the compactor knows it: its identity, and the strings its calls repeat. Most calls of a
  * session carry the region, user agent and session start of the one before: comparing with that one
- * answers without hashing the text (a user agent runs to a hundred characters and more), and only a
- * change goes to the shared table.
+ * answers without hashing the text (a user agent runs to a hundred characters and more); a changed
+ * region or user agent goes to the shared table, a session start stays with its session.
  */
 export class KnownSession {
   private lastRegion = '';
@@ -58,7 +58,7 @@ export class KnownSession {
     return this.lastRegion;
   }
 
-  /** The user agent as the engine keeps it (shared, cut to `max` characters). */
+  /** The user agent as the engine keeps it: shortened by `cut`, then shared. */
   userAgent(text: string, cut: (text: string) => string): string {
     if (text !== this.lastUserAgent) {
       this.lastUserAgent = text;
