@@ -40,11 +40,7 @@ export const INSTANCE_PROTECTION_RULES: readonly InstanceProtectionRule[] = [
 
 /** Why a role must not be touched (the first rule that says so), or null. */
 export function roleProtectionReason(role: RoleSubject, settings: RoleProtectionSettings): string | null {
-  for (const rule of ROLE_PROTECTION_RULES) {
-    const reason = rule(role, settings);
-    if (reason !== null) return reason;
-  }
-  return null;
+  return firstReason(ROLE_PROTECTION_RULES, role, settings);
 }
 
 /** Issue 17: the owners of access keys a thief created. */
@@ -56,19 +52,24 @@ export const USER_PROTECTION_RULES: readonly UserProtectionRule[] = [
 
 /** Why the user whose key a step would deactivate must not be touched, or null. */
 export function userProtectionReason(user: UserSubject, settings: UserProtectionSettings): string | null {
-  for (const rule of USER_PROTECTION_RULES) {
-    const reason = rule(user, settings);
-    if (reason !== null) return reason;
-  }
-  return null;
+  return firstReason(USER_PROTECTION_RULES, user, settings);
 }
 
 export function instanceProtectionReason(
   instance: InstanceSubject,
   settings: InstanceProtectionSettings,
 ): string | null {
-  for (const rule of INSTANCE_PROTECTION_RULES) {
-    const reason = rule(instance, settings);
+  return firstReason(INSTANCE_PROTECTION_RULES, instance, settings);
+}
+
+/** The reason the first rule gives, in the list's order, or null when none objects. */
+function firstReason<Subject, Settings>(
+  rules: readonly ((subject: Subject, settings: Settings) => string | null)[],
+  subject: Subject,
+  settings: Settings,
+): string | null {
+  for (const rule of rules) {
+    const reason = rule(subject, settings);
     if (reason !== null) return reason;
   }
   return null;
