@@ -26,6 +26,7 @@ interface DetectFlags {
   state?: string;
   reorderWindow: string;
   progress: boolean;
+  workers?: string;
   failOn: FailOn;
 }
 
@@ -72,6 +73,10 @@ export function registerDetectCommand(program: Command, io: CliIo = processIo): 
     )
     .option('--reorder-window <minutes>', 'how late a record may arrive and still be judged in order', '60')
     .option('--no-progress', 'no progress bar, even on a terminal')
+    .option(
+      '--workers <count>',
+      'threads that read and parse local files while the main thread judges (default: one per core, up to 4, for 64 files or more; 0: none)',
+    )
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -91,6 +96,10 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
     const reorderMinutes = Number(flags.reorderWindow);
     if (!Number.isFinite(reorderMinutes) || reorderMinutes < 0) {
       throw new UsageError(`--reorder-window must be a number of minutes, got "${flags.reorderWindow}"`);
+    }
+    const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64)) {
+      throw new UsageError(`--workers must be a whole number from 0 to 64, got "${flags.workers}"`);
     }
     const trusted = parseAccountList(flags.trustedAccounts);
     const [
@@ -151,6 +160,7 @@ async function detect(paths: string[], flags: DetectFlags, io: CliIo): Promise<n
           reorderWindowMs: reorderMinutes * 60_000,
           clock: Date.now,
           s3: async () => new (await import('@aws-sdk/client-s3')).S3Client({ followRegionRedirects: true }),
+          workers,
         },
         progress,
       );

@@ -2,10 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { EventReorderBuffer } from '../cloudtrail/event-order';
 import { MAX_LOG_FILE_BYTES } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
-import { readAhead } from '../cloudtrail/read-ahead';
+import { eventsInProcess } from '../cloudtrail/file-events';
+import { defaultWorkerCount, eventsInWorkers } from '../cloudtrail/parse-pool';
 import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
-import { normalizeRecord } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
 import type { ExceptionList } from '../engine/credential-exception';
 import { addBatchStats, emptyBatchStats, type BatchStats } from '../engine/batch-stats';
@@ -25,6 +25,11 @@ export interface DetectionOptions {
   readonly s3: () => S3Client | Promise<S3Client>;
   /** The size cap of one file, local or S3 (default MAX_LOG_FILE_BYTES, 512 MiB). */
   readonly maxFileBytes?: number;
+  /**
+   * Threads that read and parse local files while the main thread judges (lib/cloudtrail/parse-pool.ts);
+   * 0 reads on the main thread. Default: one per core up to four, for 64 local files or more.
+   */
+  readonly workers?: number;
 }
 
 export interface SkippedFile {
@@ -90,30 +95,26 @@ export async function runDetection(
     addBatchStats(stats, result.stats);
   };
 
-  for await (const [file, outcome] of readAhead(files, maxFileBytes)) {
+  // Workers read local files only: a hunt that reaches into S3 reads on the main thread.
+  const local = files.every((file) => file.path !== undefined);
+  const workers = local ? (options.workers ?? defaultWorkerCount(files)) : 0;
+  const perFile =
+    workers > 0 ? eventsInWorkers(files, maxFileBytes, workers) : eventsInProcess(files, maxFileBytes);
+  for await (const [file, outcome] of perFile) {
     if ('reason' in outcome) {
       const skipped = { name: file.name, reason: outcome.reason };
       skippedFiles.push(skipped);
       progress.onSkippedFile?.(skipped);
       continue;
     }
-    const raw = outcome.records;
-    records += raw.length;
-    let invalid = 0;
-    let firstReason = '';
-    for (const record of raw) {
-      const result = normalizeRecord(record);
-      if (result.status === 'event') buffer.push(result.event);
-      else if (result.status === 'invalid') {
-        if (invalid++ === 0) firstReason = result.reason;
-      }
-    }
-    if (invalid > 0) {
-      const entry = { name: file.name, count: invalid, firstReason };
+    records += outcome.records;
+    for (const event of outcome.events) buffer.push(event);
+    if (outcome.invalid > 0) {
+      const entry = { name: file.name, count: outcome.invalid, firstReason: outcome.firstReason };
       invalidRecords.push(entry);
       progress.onInvalidRecords?.(entry);
     }
-    progress.onFile?.(file, raw.length);
+    progress.onFile?.(file, outcome.records);
     for (const event of buffer.drainReady()) ready.push(event);
     if (ready.length >= MIN_BATCH_EVENTS) {
       await processBatch(ready);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { messageOf } from './error-message';
 import { recordsFromText, UnrecognisedRecordsError } from './record-formats';
 
 export class CorruptLogFileError extends Error {
@@ -93,10 +94,6 @@ async function collect(fileName: string, stream: Readable, maxBytes: number): Pr
     chunks.push(bytes);
   }
   return Buffer.concat(chunks);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const CLOUDTRAIL_TIME = /_(\d{8}T\d{4}Z)_/;

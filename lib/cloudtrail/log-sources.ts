@@ -9,6 +9,8 @@ import { MAX_LOG_FILE_BYTES, deliveryTimeOf, isDigestFile, looksLikeLogFile, too
 export interface LogFileRef {
   /** A path or s3:// URL, as it is reported to the user. */
   readonly name: string;
+  /** Set for a local file: its path, for a reader on another thread (lib/cloudtrail/parse-pool.ts). */
+  readonly path?: string;
   /**
    * The file's bytes: whole for a local file (one read, after its size is checked against the cap), a
    * stream for S3 (stopped at the cap). A file above the cap rejects with CorruptLogFileError unread.
@@ -104,10 +106,15 @@ async function listLocal(path: string, maxBytes: number): Promise<LogFileRef[]> 
  */
 function localRef(path: string, maxBytes: number): LogFileRef {
   // The executor's throw becomes the rejection, as an asynchronous read's error did.
-  return { name: path, open: () => new Promise((resolve) => resolve(readCapped(path, maxBytes))) };
+  return {
+    name: path,
+    path,
+    open: () => new Promise((resolve) => resolve(readLocalFile(path, maxBytes))),
+  };
 }
 
-function readCapped(path: string, maxBytes: number): Uint8Array {
+/** A local file's bytes, read in place; a file above the cap throws CorruptLogFileError unread. */
+export function readLocalFile(path: string, maxBytes: number): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

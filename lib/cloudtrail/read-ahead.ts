@@ -1,3 +1,4 @@
+import { messageOf } from './error-message';
 import { CorruptLogFileError, readLogBytes, recordsOfLogBytes } from './log-file';
 import type { LogFileRef } from './log-sources';
 
@@ -25,7 +26,7 @@ export async function* readAhead(
     file
       .open()
       .then((body) => readLogBytes(file.name, body, maxFileBytes))
-      .catch((error: unknown) => skipped(error));
+      .catch((error: unknown) => ({ reason: skipReason(error) }));
   for (let index = 0; index < files.length; index++) {
     while (pending.length < depth && index + pending.length < files.length) {
       pending.push(start(files[index + pending.length] as LogFileRef));
@@ -40,16 +41,13 @@ export async function* readAhead(
     try {
       outcome = { records: recordsOfLogBytes(file.name, bytes, maxFileBytes) };
     } catch (error) {
-      outcome = skipped(error);
+      outcome = { reason: skipReason(error) };
     }
     yield [file, outcome];
   }
 }
 
-function skipped(error: unknown): { reason: string } {
-  return { reason: error instanceof CorruptLogFileError ? error.detail : messageOf(error) };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** Why a file was skipped, as the hunt reports it: the same words whichever thread read the file. */
+export function skipReason(error: unknown): string {
+  return error instanceof CorruptLogFileError ? error.detail : messageOf(error);
 }

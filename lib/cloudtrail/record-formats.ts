@@ -9,6 +9,9 @@
  * - one JSON object: a single record or EventBridge event;
  * - JSON Lines: one record, event or `{"Records": [...]}` per line (blank lines allowed).
  */
+
+import { messageOf } from './error-message';
+
 export class UnrecognisedRecordsError extends Error {
   constructor(readonly detail: string) {
     super(detail);
@@ -90,8 +93,4 @@ function jsonLines(text: string): unknown[] | undefined {
     }
   }
   return values;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,8 @@
 /**
  * One benchmark measurement, run in its own process so that time and memory belong to it alone:
- *   tsx scripts/bench/measure.ts floor|engine DIR
+ *   tsx scripts/bench/measure.ts floor|engine|engine-main-thread DIR
+ * `engine` is the hunt as `credtrail detect` runs it (parse workers on a large local hunt);
+ * `engine-main-thread` the same with `--workers 0`, everything on one thread like the floor.
  * Prints one JSON line: records, seconds, records per second, peak heap and peak RSS.
  */
 import { readFile } from 'node:fs/promises';
@@ -34,7 +36,7 @@ async function floor(dir: string): Promise<number> {
   return records;
 }
 
-async function engine(dir: string, withInventory: boolean): Promise<number> {
+async function engine(dir: string, withInventory: boolean, workers?: number): Promise<number> {
   const inventory = withInventory ? await InventoryDirectory.load(join(dir, 'inventory')) : undefined;
   const exceptions = parseExceptions(JSON.parse(await readFile(join(dir, 'exceptions.json'), 'utf8')));
   const report = await runDetection({
@@ -47,6 +49,7 @@ async function engine(dir: string, withInventory: boolean): Promise<number> {
     reorderWindowMs: 3_600_000,
     clock: Date.now,
     s3: noS3,
+    workers,
   });
   process.stderr.write(`engine: ${report.findings.length} findings\n`);
   return report.records;
@@ -54,15 +57,18 @@ async function engine(dir: string, withInventory: boolean): Promise<number> {
 
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
-  if ((mode !== 'floor' && mode !== 'engine') || dir === undefined)
-    throw new Error('usage: measure.ts floor|engine DIR');
+  if ((mode !== 'floor' && mode !== 'engine' && mode !== 'engine-main-thread') || dir === undefined)
+    throw new Error('usage: measure.ts floor|engine|engine-main-thread DIR');
   let peakHeap = 0;
   // The V8 heap figure alone: process.memoryUsage() also reads the RSS from /proc, every 20 ms.
   const heapUsed = () => getHeapStatistics().used_heap_size;
   const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, heapUsed())), 20);
   const started = process.hrtime.bigint();
   const cpuAtStart = process.cpuUsage();
-  const records = mode === 'floor' ? await floor(dir) : await engine(dir, true);
+  const records =
+    mode === 'floor'
+      ? await floor(dir)
+      : await engine(dir, true, mode === 'engine-main-thread' ? 0 : undefined);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { workersOnThisMachine } from '../../lib/cloudtrail/parse-pool';
 import { generateOrganisationDay, writeScenario, type OrganisationDayOptions } from '../scenario';
 import { cliStartup, lambdaStartup } from './startup';
 import { median, summary, type Summary } from './timing';
@@ -62,22 +63,28 @@ interface Measurement {
   peakRssMiB: number;
 }
 
-/** The measuring program as plain JavaScript, as the built CLI runs: no TypeScript loader in the timings. */
+/**
+ * The measuring program as plain JavaScript, as the built CLI runs: no TypeScript loader in the timings.
+ * The hunt's parse worker is bundled beside it, where the pool looks for it (parse-worker.js).
+ */
 async function bundleMeasure(outDir: string): Promise<string> {
   const outfile = join(outDir, 'measure.js');
-  await build({
-    entryPoints: [join(ROOT, 'scripts/bench/measure.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile,
-    logLevel: 'error',
-  });
+  const bundle = (entry: string, out: string) =>
+    build({
+      entryPoints: [join(ROOT, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile: out,
+      logLevel: 'error',
+    });
+  await bundle('scripts/bench/measure.ts', outfile);
+  await bundle('lib/cloudtrail/parse-worker.ts', join(outDir, 'parse-worker.js'));
   return outfile;
 }
 
-function measure(program: string, mode: 'floor' | 'engine', dir: string): Measurement {
+function measure(program: string, mode: 'floor' | 'engine' | 'engine-main-thread', dir: string): Measurement {
   const output = execFileSync(process.execPath, [program, mode, dir], { cwd: ROOT, encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').pop() as string) as Measurement;
 }
@@ -103,6 +110,11 @@ interface MixResult {
   engineToFloor: Summary;
   /** The same by CPU time (records per CPU-second, all threads): what waiting for a core leaves out. */
   engineToFloorCpu: Summary;
+  /** The engine with `--workers 0` (one thread, like the floor), paired with the same repeat's floor. */
+  mainThreadRecordsPerSecond: number;
+  mainThreadToFloor: Summary;
+  mainThreadToFloorCpu: Summary;
+  workers: number;
   peakRssMiB: { small: number; full: number };
   smallRecords: number;
 }
@@ -115,18 +127,18 @@ async function mixes(base: string, program: string): Promise<MixResult[]> {
     const small = RECORDS > 100_000 ? await dataset(base, mix.noiseRatio, 100_000) : full;
     const floors: Measurement[] = [];
     const engines: Measurement[] = [];
+    const mainThread: Measurement[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
-      // Alternate which goes first, so a slow spell of the machine does not always land on one side.
-      if (repeat % 2 === 0) {
-        floors.push(measure(program, 'floor', full));
-        engines.push(measure(program, 'engine', full));
-      } else {
-        engines.push(measure(program, 'engine', full));
-        floors.push(measure(program, 'floor', full));
-      }
+      // Reverse the order every repeat, so a slow spell of the machine does not always land on one side.
+      const runs = [
+        () => floors.push(measure(program, 'floor', full)),
+        () => engines.push(measure(program, 'engine', full)),
+        () => mainThread.push(measure(program, 'engine-main-thread', full)),
+      ];
+      for (const run of repeat % 2 === 0 ? runs : runs.reverse()) run();
       const last = engines.length - 1;
       process.stderr.write(
-        `  repeat ${repeat + 1}: floor ${Math.round(floors[last]?.recordsPerSecond ?? 0)}/s, engine ${Math.round(engines[last]?.recordsPerSecond ?? 0)}/s\n`,
+        `  repeat ${repeat + 1}: floor ${Math.round(floors[last]?.recordsPerSecond ?? 0)}/s, engine ${Math.round(engines[last]?.recordsPerSecond ?? 0)}/s, on the main thread ${Math.round(mainThread[last]?.recordsPerSecond ?? 0)}/s\n`,
       );
     }
     const smallRun = small === full ? engines[0] : measure(program, 'engine', small);
@@ -142,6 +154,14 @@ async function mixes(base: string, program: string): Promise<MixResult[]> {
       engineToFloorCpu: summary(
         engines.map((e, i) => e.recordsPerCpuSecond / (floors[i]?.recordsPerCpuSecond ?? NaN)),
       ),
+      mainThreadRecordsPerSecond: Math.round(median(mainThread.map((m) => m.recordsPerSecond))),
+      mainThreadToFloor: summary(
+        mainThread.map((e, i) => e.recordsPerSecond / (floors[i]?.recordsPerSecond ?? NaN)),
+      ),
+      mainThreadToFloorCpu: summary(
+        mainThread.map((e, i) => e.recordsPerCpuSecond / (floors[i]?.recordsPerCpuSecond ?? NaN)),
+      ),
+      workers: workersOnThisMachine(),
       peakRssMiB: {
         small: Math.round(smallRun?.peakRssMiB ?? 0),
         full: Math.round(median(engines.map((m) => m.peakRssMiB))),
@@ -298,10 +318,12 @@ async function main(): Promise<void> {
       '| --- | --- |',
       ...mixResults.flatMap((m) => [
         `| ${m.mix}: records | ${fmt(m.records)} (${m.story}) |`,
-        `| ${m.mix}: floor (the engine's reader: read ahead, gunzip, JSON.parse), median | ${fmt(m.floorRecordsPerSecond)} records/s |`,
-        `| ${m.mix}: engine, median | ${fmt(m.engineRecordsPerSecond)} records/s |`,
-        `| ${m.mix}: engine ÷ floor, paired per repeat (${REPEATS} repeats, order alternating) | ${pct(m.engineToFloor)} |`,
-        `| ${m.mix}: engine ÷ floor by CPU time, paired per repeat | ${pct(m.engineToFloorCpu)} |`,
+        `| ${m.mix}: floor (one thread: the engine's reader, gunzip, JSON.parse), median | ${fmt(m.floorRecordsPerSecond)} records/s |`,
+        `| ${m.mix}: engine (${m.workers} parse workers, as \`detect\` runs), median | ${fmt(m.engineRecordsPerSecond)} records/s |`,
+        `| ${m.mix}: engine ÷ floor, paired per repeat (${REPEATS} repeats, order reversed each repeat) | ${pct(m.engineToFloor)} |`,
+        `| ${m.mix}: engine ÷ floor by CPU time (all threads), paired per repeat | ${pct(m.engineToFloorCpu)} |`,
+        `| ${m.mix}: engine on the main thread alone (\`--workers 0\`), median; ÷ floor | ${fmt(m.mainThreadRecordsPerSecond)} records/s; ${pct(m.mainThreadToFloor)} |`,
+        `| ${m.mix}: engine on the main thread alone ÷ floor by CPU time | ${pct(m.mainThreadToFloorCpu)} |`,
         `| ${m.mix}: engine peak RSS | ${m.peakRssMiB.small} MiB at ${fmt(m.smallRecords)} records, ${m.peakRssMiB.full} MiB at ${fmt(m.records)} |`,
       ]),
       ...[...dynamo, ...learned].map(

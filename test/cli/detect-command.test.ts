@@ -231,6 +231,12 @@ describe('credtrail detect', () => {
     expect(await run([dir, '--inventory', join(dir, 'missing')])).toEqual(
       expect.objectContaining({ exitCode: ExitCode.Error }),
     );
+    expect(await run([dir, '--workers', 'two'])).toEqual(
+      expect.objectContaining({
+        exitCode: ExitCode.Error,
+        stderr: expect.stringContaining('--workers must be a whole number from 0 to 64, got "two"'),
+      }),
+    );
   });
 
   it('keeps state between runs with --state local:DIR, so a later hunt knows an earlier first origin', async () => {

@@ -90,6 +90,19 @@ describe('credtrail detect: what it reads', () => {
     ]);
   });
 
+  it('--workers 2 finds the same thefts in the same files as the main thread alone', async () => {
+    // Prepare
+    theftFiles(dir);
+
+    // Act
+    const alone = await run([dir, '--output', 'jsonl', '--workers', '0']);
+    const inWorkers = await run([dir, '--output', 'jsonl', '--workers', '2']);
+
+    // Assess
+    expect(alone.exitCode).toBe(ExitCode.Findings);
+    expect(inWorkers).toEqual(alone);
+  });
+
   it('skips a local file above the size cap without reading it, and judges the rest', async () => {
     // Prepare: a 600 MB file (sparse: no disk, but read whole it would take 600 MB of memory).
     theftFiles(dir);
