@@ -102,15 +102,6 @@ export const ApiCallSchema = lazySchema(() =>
 );
 export type ApiCall = z.infer<typeof ApiCallSchema>;
 
-/** One call as a person reads it: the API and its input, with a policy document shown as JSON. */
-export function describeCall(call: { readonly api: string; readonly input: object }): string {
-  const input: Record<string, unknown> = { ...call.input };
-  if (typeof input['PolicyDocument'] === 'string') {
-    input['PolicyDocument'] = JSON.parse(input['PolicyDocument']) as unknown;
-  }
-  return `${call.api} ${JSON.stringify(input)}`;
-}
-
 export const RolePolicyPriorStateSchema = lazySchema(() =>
   z.object({
     kind: z.literal('role-policy'),
