@@ -3,6 +3,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LAMBDA_ENV } from '../../scripts/bench/timing';
 import { loadEvent } from '../fixtures/events/load-event';
 
@@ -110,5 +112,23 @@ describe('schemas built at cold start', () => {
     });
     expect(rendered.kind).toBe('alert');
     expect(builds()).toBeGreaterThan(0);
+  });
+
+  it('the detector builds no message format at cold start, and each message only the formats it tries', async () => {
+    const { modules, builds } = await loadCounting({
+      batch: '../../lib/detector/detector-batch',
+      queue: '../../lib/detector/queue-message',
+    });
+    const { parseQueueMessage } = modules['queue'] as typeof import('../../lib/detector/queue-message');
+    expect(builds()).toBe(0);
+
+    const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/detector', name), 'utf8');
+    expect(parseQueueMessage(fixture('s3-event.json'))).toHaveLength(1);
+    const afterS3Event = builds();
+    expect(afterS3Event).toBeGreaterThan(0);
+
+    // CloudTrail's notice is tried after the S3 event: its schema was not built for the S3 message.
+    expect(parseQueueMessage(fixture('cloudtrail-sns-notice.json'))).toHaveLength(1);
+    expect(builds()).toBeGreaterThan(afterS3Event);
   });
 });
