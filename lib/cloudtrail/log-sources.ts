@@ -1,7 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { close, fstat, open, read, readFile as readFileCallback } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MAX_LOG_FILE_BYTES, deliveryTimeOf, isDigestFile, looksLikeLogFile, tooLarge } from './log-file';
@@ -91,43 +90,41 @@ async function listLocal(path: string, maxBytes: number): Promise<LogFileRef[]> 
   return refs;
 }
 
-// The callback readFile reads a small file in one go; fs/promises' version costs several round trips
-// to the thread pool per file (open, fstat, read, close), which shows over thousands of files.
-export const readLocalFile = promisify(readFileCallback);
-
 /**
  * A local file, its size checked before it is read: a 600 MB file is refused unread, not after. The
- * check is the size of the open file (the fstat readFile makes anyway), not a stat of its own first:
- * one round trip to the thread pool fewer per file, which a day of thousands of small files noticed.
+ * check is the size of the open file, not a stat of its own first.
+ *
+ * Read synchronously, when its turn comes. A CloudTrail file is a few KB to a few MB, and a day of an
+ * organisation's trail is tens of thousands of them: on the bench machine the four round trips an
+ * asynchronous read makes to the thread pool (open, fstat, read, close) cost the main thread more than
+ * the whole read does in place, and a detector busy with a batch left them waiting, so the hunt idled
+ * between files. Read in place, the hunt ran ×1.2–1.5 faster in CPU and the floor ×1.35–1.8 (paired,
+ * 340k instance-heavy records). The cost: a slow network disk blocks the process while it reads (the
+ * progress bar waits), which a hunt over local files can afford; S3 objects stay asynchronous.
  */
 function localRef(path: string, maxBytes: number): LogFileRef {
-  return { name: path, open: () => readCapped(path, maxBytes) };
+  // The executor's throw becomes the rejection, as an asynchronous read's error did.
+  return { name: path, open: () => new Promise((resolve) => resolve(readCapped(path, maxBytes))) };
 }
 
-function readCapped(path: string, maxBytes: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    open(path, 'r', (openError, fd) => {
-      if (openError) return reject(openError);
-      const finish = (error: Error | null, bytes?: Buffer) =>
-        close(fd, () => (error ? reject(error) : resolve(bytes as Buffer)));
-      fstat(fd, (statError, info) => {
-        if (statError) return finish(statError);
-        if (info.size > maxBytes) return finish(tooLarge(path, maxBytes));
-        // One byte beyond the size it had: a file that grew since is read up to the cap, never beyond.
-        const buffer = Buffer.allocUnsafe(Math.min(info.size + 1, maxBytes + 1));
-        const readFrom = (offset: number): void => {
-          read(fd, buffer, offset, buffer.length - offset, null, (readError, count) => {
-            if (readError) return finish(readError);
-            const end = offset + count;
-            if (count > 0 && end < buffer.length) return readFrom(end);
-            if (end > maxBytes) return finish(tooLarge(path, maxBytes));
-            finish(null, buffer.subarray(0, end));
-          });
-        };
-        readFrom(0);
-      });
-    });
-  });
+function readCapped(path: string, maxBytes: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) throw tooLarge(path, maxBytes);
+    // One byte beyond the size it had: a file that grew since is read up to the cap, never beyond.
+    const buffer = Buffer.allocUnsafe(Math.min(size + 1, maxBytes + 1));
+    let end = 0;
+    for (;;) {
+      const count = readSync(fd, buffer, end, buffer.length - end, null);
+      end += count;
+      if (count === 0 || end >= buffer.length) break;
+    }
+    if (end > maxBytes) throw tooLarge(path, maxBytes);
+    return buffer.subarray(0, end);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function unreadableRef(folder: string, error: unknown): LogFileRef {

@@ -4,8 +4,9 @@ import type { LogFileRef } from './log-sources';
 export type ReadOutcome = { readonly records: unknown[] } | { readonly reason: string };
 
 /**
- * Files in flight at once: reading runs off the main thread, so while one file is judged the next ones
- * are already arriving. Memory holds at most this many files' bytes.
+ * Files in flight at once: an S3 object's download runs while earlier files are judged. (A local file
+ * is read in place, lib/cloudtrail/log-sources.ts, so fetching it ahead only moves when it is read.)
+ * Memory holds at most this many files' bytes.
  */
 export const READ_AHEAD = 4;
 
