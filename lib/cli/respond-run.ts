@@ -21,7 +21,8 @@ import {
   ResponseConfigSchema,
   type ResponseConfig,
 } from '../responder/response-config-schema';
-import { describeCall, type PlanStep, type ResponsePlan } from '../responder/response-plan';
+import { describeCall } from '../responder/call-description';
+import type { PlanStep, ResponsePlan } from '../responder/response-plan';
 import {
   respondToIncident,
   type ResponderDependencies,

@@ -54,7 +54,7 @@ export type FindingType = (typeof FindingType)[keyof typeof FindingType];
 // GuardDuty's bands: High 7.0–8.9, Medium 4.0–6.9, Low 1.0–3.9. Numbers let a rule match "at or above".
 export const SEVERITY_SCORE = { HIGH: 8, MEDIUM: 5, LOW: 2 } as const;
 
-const IsoTime = z.iso.datetime({ offset: true });
+const IsoTime = lazySchema(() => z.iso.datetime({ offset: true }));
 
 export const ExpectedNetworkSchema = lazySchema(() =>
   z.object({

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../contracts/lazy-schema';
 
 /** One object a queue message points at. */
 export interface S3ObjectRef {
@@ -15,12 +16,16 @@ export interface ForwardedCall {
   readonly record: unknown;
 }
 
+// Each message format's schema is built on first use (lazySchema): a deployment's queues carry one or two
+// of these formats, and a message builds only the ones tried before its own.
 // Only AWS can send events whose source starts with `aws.` (the member rule cannot make one up).
-const ForwardedCallSchema = z.object({
-  source: z.string().startsWith('aws.'),
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  detail: z.object({ eventID: z.string().min(1) }).loose(),
-});
+const ForwardedCallSchema = lazySchema(() =>
+  z.object({
+    source: z.string().startsWith('aws.'),
+    'detail-type': z.literal('AWS API Call via CloudTrail'),
+    detail: z.object({ eventID: z.string().min(1) }).loose(),
+  }),
+);
 
 /** The forwarded call a queue message holds, or null when the message is a file notice. */
 export function parseForwardedCall(body: string): ForwardedCall | null {
@@ -42,40 +47,48 @@ export class UnrecognisedMessageError extends Error {
 }
 
 // S3 event notification: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
-const S3EventSchema = z.object({
-  Records: z.array(
-    z.object({
-      eventSource: z.literal('aws:s3'),
-      eventName: z.string(),
-      s3: z.object({
-        bucket: z.object({ name: z.string().min(1) }),
-        object: z.object({ key: z.string().min(1) }),
+const S3EventSchema = lazySchema(() =>
+  z.object({
+    Records: z.array(
+      z.object({
+        eventSource: z.literal('aws:s3'),
+        eventName: z.string(),
+        s3: z.object({
+          bucket: z.object({ name: z.string().min(1) }),
+          object: z.object({ key: z.string().min(1) }),
+        }),
       }),
-    }),
-  ),
-});
+    ),
+  }),
+);
 
 // The test event S3 sends once when a notification is configured; it names no object.
-const S3TestEventSchema = z.object({ Event: z.literal('s3:TestEvent') });
+const S3TestEventSchema = lazySchema(() => z.object({ Event: z.literal('s3:TestEvent') }));
 
 // CloudTrail's own notice: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html
-const CloudTrailNoticeSchema = z.object({
-  s3Bucket: z.string().min(1),
-  s3ObjectKey: z.array(z.string().min(1)),
-});
+const CloudTrailNoticeSchema = lazySchema(() =>
+  z.object({
+    s3Bucket: z.string().min(1),
+    s3ObjectKey: z.array(z.string().min(1)),
+  }),
+);
 
 // S3 "Object Created" through EventBridge, for a queue fed by a rule instead of a notification.
-const EventBridgeObjectCreatedSchema = z.object({
-  source: z.literal('aws.s3'),
-  'detail-type': z.literal('Object Created'),
-  detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1) }),
+const EventBridgeObjectCreatedSchema = lazySchema(() =>
+  z.object({
+    source: z.literal('aws.s3'),
+    'detail-type': z.literal('Object Created'),
+    detail: z.object({
+      bucket: z.object({ name: z.string().min(1) }),
+      object: z.object({ key: z.string().min(1) }),
+    }),
   }),
-});
+);
 
 // SNS wraps the message in an envelope unless the subscription has raw message delivery on.
-const SnsEnvelopeSchema = z.object({ Type: z.literal('Notification'), Message: z.string() });
+const SnsEnvelopeSchema = lazySchema(() =>
+  z.object({ Type: z.literal('Notification'), Message: z.string() }),
+);
 
 /**
  * The S3 objects an SQS message body points at. Accepts an S3 event notification, CloudTrail's SNS

@@ -33,9 +33,12 @@
  * Where the detector's cold `require` goes (metafile, CPU profile, per-module CPU marks in an unminified
  * build): about half is V8 compiling the bundle (the SDK's core, S3 and DynamoDB, needed by every
  * message), the rest running module tops: Node's own modules the SDK and Powertools load (http, tls,
- * crypto, streams), zod building schemas, the SDK's clients. Schemas a message needs (the queue message,
- * the environment, the state items read on every batch) are built at load; the finding contract and
- * the finding and taint items, used only by a batch with a finding, on first use (lazySchema).
+ * crypto, streams), zod building schemas, the SDK's clients. Schemas every invocation needs (the
+ * environment, the state items read on every batch, the responder's configuration and incident) are
+ * built at load; the others on first use (lazySchema): the finding contract and the finding and taint
+ * items (a batch with a finding), each queue-message format (the formats a message tries), and in the
+ * responder and notifier the plan, audit-record, undo, response-event and GuardDuty schemas
+ * (test/infra/cold-start-schemas.test.ts: none of these is built at load).
  * What the changes of issue 15 saved, paired round by round against the previous bundles: see README.
  */
 import type { BuildOptions } from 'esbuild';

@@ -21,7 +21,7 @@ import {
 import { GUARDDUTY_SOURCE } from '../responder/guardduty-finding-schema';
 import { globMatches } from '../responder/resource-protection';
 import { settingsForRole, type ResponseConfig } from '../responder/response-config-schema';
-import { describeCall } from '../responder/response-plan';
+import { describeCall } from '../responder/call-description';
 import { cloudTrailKeyLink, ec2InstanceLink, guardDutyFindingLink, iamRoleLink } from './console-links';
 import { fields, fitSubject, formatTime, joinOrNone, section } from './email-text';
 import { GuardDutyAlertDetailSchema, type GuardDutyAlertDetail } from './guardduty-alert-schema';

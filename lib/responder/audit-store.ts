@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../contracts/lazy-schema';
 import { ResponseModeSchema, ResponsePhaseSchema } from '../contracts/response-event';
 import { PlanStepSchema, ResponsePlanSchema } from './response-plan';
 
@@ -13,29 +14,34 @@ export const IncidentStatusSchema = z.enum([
 ]);
 export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
 
-export const IncidentRecordSchema = z.object({
-  incidentId: z.string(),
-  mode: ResponseModeSchema,
-  status: IncidentStatusSchema,
-  plan: ResponsePlanSchema,
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  /** Why the last attempt stopped; for a `failed` record, why the response is final. */
-  lastError: z.string().nullable().default(null),
-});
+// Built on first use, with the plan schemas they hold (response-plan.ts): most findings read no record back.
+export const IncidentRecordSchema = lazySchema(() =>
+  z.object({
+    incidentId: z.string(),
+    mode: ResponseModeSchema,
+    status: IncidentStatusSchema,
+    plan: ResponsePlanSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    /** Why the last attempt stopped; for a `failed` record, why the response is final. */
+    lastError: z.string().nullable().default(null),
+  }),
+);
 export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
 
 /** One step's outcome, with the state it replaced: what undo reads back. A plan step, once run. */
-export const StepRecordSchema = PlanStepSchema.omit({ notes: true }).extend({
-  incidentId: z.string(),
-  mode: ResponseModeSchema,
-  phase: ResponsePhaseSchema,
-  appliedCalls: z.number().int().nonnegative(),
-  /** Ids created by the step's calls (security groups), by `outputRef`. */
-  outputs: z.record(z.string(), z.string()),
-  error: z.string().nullable(),
-  at: z.string(),
-});
+export const StepRecordSchema = lazySchema(() =>
+  PlanStepSchema.omit({ notes: true }).extend({
+    incidentId: z.string(),
+    mode: ResponseModeSchema,
+    phase: ResponsePhaseSchema,
+    appliedCalls: z.number().int().nonnegative(),
+    /** Ids created by the step's calls (security groups), by `outputRef`. */
+    outputs: z.record(z.string(), z.string()),
+    error: z.string().nullable(),
+    at: z.string(),
+  }),
+);
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
 /**

@@ -1,58 +1,70 @@
 import * as z from 'zod';
+import { lazySchema } from '../contracts/lazy-schema';
 import type { UserSubject } from './protection/user-protection';
 
+// Never parsed, only inferred from (z.infer): lazySchema keeps them from being built at every cold start.
 /**
  * What the responder read (read-only calls) before planning. `null` parts were not read, which only
  * the CLI's `--offline` planning allows.
  */
-export const ObservedRoleSchema = z.object({
-  name: z.string(),
-  arn: z.string(),
-  path: z.string(),
-  tags: z.record(z.string(), z.string()),
-  inlinePolicies: z.array(z.object({ name: z.string(), document: z.string() })),
-});
+export const ObservedRoleSchema = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    arn: z.string(),
+    path: z.string(),
+    tags: z.record(z.string(), z.string()),
+    inlinePolicies: z.array(z.object({ name: z.string(), document: z.string() })),
+  }),
+);
 export type ObservedRole = z.infer<typeof ObservedRoleSchema>;
 
-export const ObservedInstanceSchema = z.object({
-  instanceId: z.string(),
-  state: z.string(),
-  tags: z.record(z.string(), z.string()),
-  interfaces: z.array(
-    z.object({ networkInterfaceId: z.string(), vpcId: z.string(), groupIds: z.array(z.string()) }),
-  ),
-  volumeIds: z.array(z.string()),
-  profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
-  /** null: not read (the member role may not call DescribeInstanceAttribute). */
-  terminationProtection: z.boolean().nullable(),
-});
+export const ObservedInstanceSchema = lazySchema(() =>
+  z.object({
+    instanceId: z.string(),
+    state: z.string(),
+    tags: z.record(z.string(), z.string()),
+    interfaces: z.array(
+      z.object({ networkInterfaceId: z.string(), vpcId: z.string(), groupIds: z.array(z.string()) }),
+    ),
+    volumeIds: z.array(z.string()),
+    profileAssociation: z.object({ associationId: z.string(), profileArn: z.string() }).nullable(),
+    /** null: not read (the member role may not call DescribeInstanceAttribute). */
+    terminationProtection: z.boolean().nullable(),
+  }),
+);
 export type ObservedInstance = z.infer<typeof ObservedInstanceSchema>;
 
-export const ObservedGroupSchema = z.object({
-  groupId: z.string(),
-  ruleCount: z.number().int().nonnegative(),
-});
+export const ObservedGroupSchema = lazySchema(() =>
+  z.object({
+    groupId: z.string(),
+    ruleCount: z.number().int().nonnegative(),
+  }),
+);
 
 /** The instance's profile as IAM describes it: the proof that the finding's role is the instance's. */
-export const ObservedInstanceProfileSchema = z.object({
-  profileArn: z.string(),
-  roleArns: z.array(z.string()),
-});
+export const ObservedInstanceProfileSchema = lazySchema(() =>
+  z.object({
+    profileArn: z.string(),
+    roleArns: z.array(z.string()),
+  }),
+);
 export type ObservedInstanceProfile = z.infer<typeof ObservedInstanceProfileSchema>;
 
-export const ObservedStateSchema = z.object({
-  role: ObservedRoleSchema.nullable(),
-  instance: ObservedInstanceSchema.nullable(),
-  /** null when the instance has no profile or was not read. */
-  instanceProfile: ObservedInstanceProfileSchema.nullable(),
-  /** The network of every instance running with the role's profile in the region. */
-  roleNetwork: z.object({ vpcIds: z.array(z.string()), egressIps: z.array(z.string()) }).nullable(),
-  /** Per VPC: the isolation and transition groups if they already exist. */
-  isolationGroups: z.record(
-    z.string(),
-    z.object({ isolation: ObservedGroupSchema.nullable(), transition: ObservedGroupSchema.nullable() }),
-  ),
-});
+export const ObservedStateSchema = lazySchema(() =>
+  z.object({
+    role: ObservedRoleSchema.nullable(),
+    instance: ObservedInstanceSchema.nullable(),
+    /** null when the instance has no profile or was not read. */
+    instanceProfile: ObservedInstanceProfileSchema.nullable(),
+    /** The network of every instance running with the role's profile in the region. */
+    roleNetwork: z.object({ vpcIds: z.array(z.string()), egressIps: z.array(z.string()) }).nullable(),
+    /** Per VPC: the isolation and transition groups if they already exist. */
+    isolationGroups: z.record(
+      z.string(),
+      z.object({ isolation: ObservedGroupSchema.nullable(), transition: ObservedGroupSchema.nullable() }),
+    ),
+  }),
+);
 export type ObservedState = z.infer<typeof ObservedStateSchema>;
 
 export const UNOBSERVED: ObservedState = {

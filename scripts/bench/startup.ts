@@ -96,21 +96,17 @@ export async function lambdaStartup(root: string, outDir: string, rounds: number
   for (const [name, file] of files) commands[name] = ['-e', `require(${JSON.stringify(file)})`];
   const runs = pairedWall(commands, rounds, env);
 
-  const timedRequire = (specifier: string, cwd: string) => {
-    const cpu: number[] = [];
-    const wall: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const output = execFileSync(process.execPath, ['-e', timedRequireScript(specifier)], {
-        cwd,
-        env,
-        encoding: 'utf8',
-      });
-      const timing = JSON.parse(output) as { cpuMs: number; wallMs: number };
-      cpu.push(timing.cpuMs);
-      wall.push(timing.wallMs);
-    }
-    return { requireCpuMs: summary(cpu), requireWallMs: summary(wall) };
-  };
+  const timed = timedRequires(
+    {
+      ...Object.fromEntries(
+        names.map((name) => [name, { specifier: files.get(name) as string, cwd: outDir }]),
+      ),
+      ec2: { specifier: '@aws-sdk/client-ec2', cwd: root },
+    },
+    rounds,
+    env,
+  );
+  const timing = (name: string) => timed[name] as RequireTiming;
 
   return {
     bundles: names.map((name) => {
@@ -119,11 +115,48 @@ export async function lambdaStartup(root: string, outDir: string, rounds: number
         name,
         kib: Math.round(statSync(file).size / 1024),
         coldInitMs: summary((runs[name] ?? []).map((t, i) => t - (runs['node']?.[i] ?? NaN))),
-        ...timedRequire(file, outDir),
+        ...timing(name),
       };
     }),
-    ec2ClientFirstUse: timedRequire('@aws-sdk/client-ec2', root),
+    ec2ClientFirstUse: timing('ec2'),
   };
+}
+
+interface RequireTiming {
+  requireCpuMs: Summary;
+  requireWallMs: Summary;
+}
+
+/**
+ * Each `require` timed inside its own process, round by round with every target in turn (as
+ * `pairedWall` does): a burst of load on the shared machine then falls on all targets alike, not on
+ * whichever one's rounds it happens to meet.
+ */
+function timedRequires(
+  targets: Record<string, { specifier: string; cwd: string }>,
+  rounds: number,
+  env: NodeJS.ProcessEnv,
+): Record<string, RequireTiming> {
+  const cpu: Record<string, number[]> = {};
+  const wall: Record<string, number[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, { specifier, cwd }] of Object.entries(targets)) {
+      const output = execFileSync(process.execPath, ['-e', timedRequireScript(specifier)], {
+        cwd,
+        env,
+        encoding: 'utf8',
+      });
+      const timing = JSON.parse(output) as { cpuMs: number; wallMs: number };
+      (cpu[name] ??= []).push(timing.cpuMs);
+      (wall[name] ??= []).push(timing.wallMs);
+    }
+  }
+  return Object.fromEntries(
+    Object.keys(targets).map((name) => [
+      name,
+      { requireCpuMs: summary(cpu[name] ?? []), requireWallMs: summary(wall[name] ?? []) },
+    ]),
+  );
 }
 
 function timedRequireScript(specifier: string): string {

@@ -80,6 +80,14 @@ describe('Lambda bundles (built with the construct’s own options)', () => {
     expect(readFileSync(bundles.get('detector-handler') as string, 'utf8')).toContain('"GetObjectRequest"');
   }, 60_000);
 
+  it('leaves the plan and incident schemas out of the notifier, which prints calls but never parses a plan', () => {
+    // Fields only the plan schemas (response-plan.ts) and the incident schema (incident-schema.ts) name.
+    for (const field of ['failClosed', 'networkHint']) {
+      expect(readFileSync(bundles.get('responder-handler') as string, 'utf8')).toContain(field);
+      expect(readFileSync(bundles.get('notifier-handler') as string, 'utf8')).not.toContain(field);
+    }
+  });
+
   it('is the very bundle the construct deploys, one per function', () => {
     const app = new App({ outdir: join(dir, 'cdk.out') });
     const stack = new Stack(app, 'Bundle');
