@@ -35,7 +35,13 @@ describe('event codec', () => {
     userAgent: undefined,
     recipientAccountId: undefined,
   };
-  const events: CredentialEvent[] = [deliveryOf({ accessKeyId: 'ASIADELIVERED0000001' }), use({ eventId: 'u-1' }), action, full, bare];
+  const events: CredentialEvent[] = [
+    deliveryOf({ accessKeyId: 'ASIADELIVERED0000001' }),
+    use({ eventId: 'u-1' }),
+    action,
+    full,
+    bare,
+  ];
 
   it('gives back every event, in order, with the same fields and no others', () => {
     // Arrange
