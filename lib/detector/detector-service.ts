@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BoundedMap } from '../engine/bounded-map';
-import { normalizeRecord } from '../engine/cloudtrail-record';
+import { eventsOfRecords } from '../engine/cloudtrail-record';
 import { compareEvents, type CredentialEvent } from '../engine/credential-event';
 import { addBatchStats, emptyBatchStats, type BatchStats } from '../engine/batch-stats';
 import type { Detector } from '../engine/detector';
@@ -189,14 +189,7 @@ export class DetectorService {
   }
 
   private credentialEvents(uri: string, records: readonly unknown[]): CredentialEvent[] {
-    const events: CredentialEvent[] = [];
-    let invalid = 0;
-    let firstReason = '';
-    for (const record of records) {
-      const result = normalizeRecord(record);
-      if (result.status === 'event') events.push(result.event);
-      else if (result.status === 'invalid' && invalid++ === 0) firstReason = result.reason;
-    }
+    const { events, invalid, firstReason } = eventsOfRecords(records);
     this.counts.records += records.length;
     this.counts.invalidRecords += invalid;
     if (invalid > 0) this.deps.logger.warn('records not understood', { uri, invalid, firstReason });

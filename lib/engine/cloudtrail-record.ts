@@ -62,6 +62,27 @@ export function normalizeRecord(raw: unknown, compactor: EventCompactor = SHARED
   return actionOrUnrelated(record);
 }
 
+/** The engine's events of one file's records in record order, and how many were invalid (the first why). */
+export interface FileEvents {
+  readonly records: number;
+  readonly events: CredentialEvent[];
+  /** Records that look like instance-credential activity but lack what the engine needs. */
+  readonly invalid: number;
+  readonly firstReason: string;
+}
+
+export function eventsOfRecords(records: readonly unknown[]): FileEvents {
+  const events: CredentialEvent[] = [];
+  let invalid = 0;
+  let firstReason = '';
+  for (const record of records) {
+    const result = normalizeRecord(record);
+    if (result.status === 'event') events.push(result.event);
+    else if (result.status === 'invalid' && invalid++ === 0) firstReason = result.reason;
+  }
+  return { records: records.length, events, invalid, firstReason };
+}
+
 /** People reaching into, stopping or starting instances: the trail-side signals' input (issue 13). */
 function actionOrUnrelated(record: Record<string, unknown>): NormalizeResult {
   if (!isInstanceActionName(record['eventName'])) return UNRELATED;
