@@ -3,7 +3,7 @@ import { EventReorderBuffer } from '../cloudtrail/event-order';
 import { MAX_LOG_FILE_BYTES } from '../cloudtrail/log-file';
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
 import { eventsInProcess } from '../cloudtrail/file-events';
-import { defaultWorkerCount, eventsInWorkers } from '../cloudtrail/parse-pool';
+import { eventsInWorkers, workerCount } from '../cloudtrail/parse-pool';
 import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
 import type { CredentialEvent } from '../engine/credential-event';
@@ -95,9 +95,7 @@ export async function runDetection(
     addBatchStats(stats, result.stats);
   };
 
-  // Workers read local files only: a hunt that reaches into S3 reads on the main thread.
-  const local = files.every((file) => file.path !== undefined);
-  const workers = local ? (options.workers ?? defaultWorkerCount(files)) : 0;
+  const workers = workerCount(files, options.workers);
   const perFile =
     workers > 0 ? eventsInWorkers(files, maxFileBytes, workers) : eventsInProcess(files, maxFileBytes);
   for await (const [file, outcome] of perFile) {

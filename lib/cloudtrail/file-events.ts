@@ -5,8 +5,6 @@ import { readAhead } from './read-ahead';
 /** One file's part of a hunt: its events in record order, or why it was skipped. */
 export type FileEventsOutcome = FileEvents | { readonly reason: string };
 
-export { eventsOfRecords, type FileEvents };
-
 /** Each file in order with its events, read and parsed on this thread (S3, and small hunts). */
 export async function* eventsInProcess(
   files: readonly LogFileRef[],

@@ -42,14 +42,16 @@ export const MIN_FILES_FOR_WORKERS = 64;
 const MAX_WORKERS = 4;
 
 /**
- * How many parse workers a hunt gets: none for S3 or a few files, else one per core (up to four). The
+ * How many parse workers a hunt gets: none when it reads S3 (workers read local files only), the number
+ * asked for otherwise, and by default none for a few files, else one per core (up to four). The
  * main thread judges while the workers read: on the bench's two cores the instance-heavy day ran at 71%
  * of the one-thread floor against 65% on the main thread alone, for about a third more CPU
  * (`npm run bench -- --quick`); more cores should gain more.
  */
-export function defaultWorkerCount(files: readonly LogFileRef[]): number {
-  if (files.length < MIN_FILES_FOR_WORKERS || files.some((file) => file.path === undefined)) return 0;
-  return workersOnThisMachine();
+export function workerCount(files: readonly LogFileRef[], requested?: number): number {
+  if (files.some((file) => file.path === undefined)) return 0;
+  if (requested !== undefined) return requested;
+  return files.length < MIN_FILES_FOR_WORKERS ? 0 : workersOnThisMachine();
 }
 
 /** The parse workers a large local hunt gets on this machine. */

@@ -4,9 +4,9 @@
  * same functions as the in-process path, so a file gives the same events and the same reasons either way.
  */
 import { parentPort } from 'node:worker_threads';
+import { eventsOfRecords } from '../engine/cloudtrail-record';
 import type { CredentialEvent } from '../engine/credential-event';
 import { EventEncoder, transferablesOf } from './event-codec';
-import { eventsOfRecords } from './file-events';
 import { readLogBytes, recordsOfLogBytes } from './log-file';
 import { readLocalFile } from './log-sources';
 import type { FileSummary, ParseReply, ParseRequest } from './parse-pool';

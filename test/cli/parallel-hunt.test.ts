@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MIN_FILES_FOR_WORKERS, defaultWorkerCount } from '../../lib/cloudtrail/parse-pool';
+import { MIN_FILES_FOR_WORKERS, workerCount } from '../../lib/cloudtrail/parse-pool';
 import type { LogFileRef } from '../../lib/cloudtrail/log-sources';
 import { NoInventory, runDetection, type DetectionReport } from '../../lib/cli/detect-run';
 import { ExceptionList, parseExceptions } from '../../lib/engine/credential-exception';
@@ -91,8 +91,10 @@ describe('a hunt read by parse workers', () => {
     const s3: LogFileRef = { name: 's3://bucket/f.json', open: () => Promise.reject(new Error('unread')) };
 
     // Act and assess
-    expect(defaultWorkerCount(local(MIN_FILES_FOR_WORKERS))).toBeGreaterThan(0);
-    expect(defaultWorkerCount(local(MIN_FILES_FOR_WORKERS - 1))).toBe(0);
-    expect(defaultWorkerCount([...local(MIN_FILES_FOR_WORKERS), s3])).toBe(0);
+    expect(workerCount(local(MIN_FILES_FOR_WORKERS))).toBeGreaterThan(0);
+    expect(workerCount(local(MIN_FILES_FOR_WORKERS - 1))).toBe(0);
+    expect(workerCount([...local(MIN_FILES_FOR_WORKERS), s3])).toBe(0);
+    expect(workerCount([...local(MIN_FILES_FOR_WORKERS), s3], 2)).toBe(0);
+    expect(workerCount(local(3), 2)).toBe(2);
   });
 });
