@@ -59,6 +59,9 @@ export function workersOnThisMachine(): number {
   return Math.min(availableParallelism(), MAX_WORKERS);
 }
 
+/** Starts one parse worker: `startWorker` in a hunt; tests give workers that fail. */
+export type StartWorker = () => Worker;
+
 /**
  * Each local file in order with its events, read, parsed and normalised by `workerCount` worker threads
  * (lib/cloudtrail/parse-worker.ts). Runs of files go to the workers in turn, so each worker's replies come
@@ -69,8 +72,9 @@ export async function* eventsInWorkers(
   files: readonly LogFileRef[],
   maxFileBytes: number,
   workerCount: number,
+  start: StartWorker = startWorker,
 ): AsyncGenerator<[LogFileRef, FileEventsOutcome]> {
-  const workers = Array.from({ length: workerCount }, startWorker);
+  const workers = Array.from({ length: workerCount }, () => start());
   const results = new Map<number, FileEventsOutcome>();
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -90,12 +94,15 @@ export async function* eventsInWorkers(
       }
       wake?.();
     });
+    // The hunt can still be read without workers: the error says how, as it is what the user sees.
+    const failed = (what: string) =>
+      new Error(`parse worker ${number} ${what}; --workers 0 reads on the main thread`);
     worker.on('error', (error) => {
-      failure ??= new Error(`parse worker ${number} failed: ${error.message}`);
+      failure ??= failed(`failed: ${error.message}`);
       wake?.();
     });
     worker.on('exit', (code) => {
-      failure ??= new Error(`parse worker ${number} stopped (exit code ${code})`);
+      failure ??= failed(`stopped (exit code ${code})`);
       wake?.();
     });
   });
