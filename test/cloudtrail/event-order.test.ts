@@ -23,6 +23,29 @@ describe('EventReorderBuffer', () => {
     expect(buffer.drainAll().map((e) => e.kind)).toEqual(['delivery', 'use']);
   });
 
+  it('keeps the read order of events of one time, deliveries first, across files and drains', () => {
+    const buffer = new EventReorderBuffer(60_000);
+    const ids = ['first', 'second', 'third', 'fourth'];
+    buffer.push(use({ eventId: ids[0], eventTime: at(1) }));
+    buffer.push(use({ eventId: 'later', eventTime: at(9) }));
+    buffer.push(use({ eventId: ids[1], eventTime: at(1) }));
+    buffer.push(deliveryOf({ accessKeyId: 'ASIAK', eventTime: at(1) }));
+    buffer.push(use({ eventId: ids[2], eventTime: at(1) }));
+    buffer.push(use({ eventId: 'early', eventTime: at(0) }));
+    buffer.push(use({ eventId: ids[3], eventTime: at(1) }));
+
+    const ready = buffer.drainReady();
+
+    expect(ready.map((e) => (e.kind === 'delivery' ? 'delivery' : e.eventId))).toEqual([
+      'early',
+      'delivery',
+      ...ids,
+    ]);
+    expect(buffer.size).toBe(1);
+    expect(buffer.drainAll().map((e) => e.eventId)).toEqual(['later']);
+    expect(buffer.size).toBe(0);
+  });
+
   it('counts events that arrive after their time was released', () => {
     const buffer = new EventReorderBuffer(0);
     buffer.push(use({ eventTime: at(20) }));
