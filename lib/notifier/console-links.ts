@@ -23,3 +23,17 @@ export function guardDutyFindingLink(region: string, findingId: string): string 
 export function roleNameFromArn(roleArn: string): string {
   return roleArn.slice(roleArn.lastIndexOf('/') + 1);
 }
+
+/** The console pages of a finding's role, instance and key, as lines of an email. */
+export function alertLinks(
+  region: string,
+  roleName: string,
+  instanceId: string,
+  accessKeyId: string,
+): string[] {
+  return [
+    `IAM role:            ${iamRoleLink(roleName)}`,
+    `EC2 instance:        ${ec2InstanceLink(region, instanceId)}`,
+    `CloudTrail for key:  ${cloudTrailKeyLink(region, accessKeyId)}`,
+  ];
+}

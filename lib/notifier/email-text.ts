@@ -49,3 +49,17 @@ export function fields(rows: readonly (readonly [string, string | null | undefin
 export function section(title: string, lines: readonly string[]): string[] {
   return ['', title.toUpperCase(), ...lines];
 }
+
+/** A subject with nothing to shorten but itself: made ASCII and cut to SNS's limit. */
+export function toSubjectSafe(subject: string): string {
+  return fitSubject(() => subject, '');
+}
+
+/** The last lines of every alert email. */
+export function alertFooter(): string[] {
+  return [
+    '',
+    '--',
+    'Sent by credtrail. One email per finding: later sightings of the same finding update it silently.',
+  ];
+}

@@ -1,7 +1,8 @@
 import { Api, USER_AGENTS } from './cloudtrail-records';
 import type { LandingZone } from './landing-zone';
 import type { Estate, InstancePlan } from './organisation-estate';
-import type { ScenarioException, TheftContext } from './organisation-day';
+import type { ScenarioException } from './organisation-day';
+import type { TheftContext } from './planted-thefts';
 
 const MINUTE = 60_000;
 

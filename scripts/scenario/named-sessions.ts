@@ -1,6 +1,6 @@
 import { Api, USER_AGENTS, apiCallRecord, isoSeconds, type ApiCall } from './cloudtrail-records';
 import type { LandingZone } from './landing-zone';
-import type { ScenarioEvent } from './organisation-day';
+import type { ScenarioEvent } from './scenario-events';
 import { RandomSource } from './random-source';
 
 const MINUTE = 60_000;

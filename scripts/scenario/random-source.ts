@@ -98,3 +98,9 @@ export class RandomSource {
     return items;
   }
 }
+
+/** A count around `mean`, uniform on [0, 2·mean]. */
+export function drawCount(random: RandomSource, mean: number): number {
+  const whole = Math.floor(mean * 2 * random.float() + random.float());
+  return Math.max(0, whole);
+}

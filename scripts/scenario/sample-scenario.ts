@@ -1,5 +1,6 @@
 import { ORGANISATION_ACCOUNTS, type OrgAccount } from './organisation-estate';
-import type { OrganisationDay, OrganisationDayOptions } from './organisation-day';
+import type { OrganisationDay } from './organisation-day';
+import type { OrganisationDayOptions } from './scenario-options';
 import type { WriteSummary } from './write-scenario';
 
 const [PROD, , SHARED_SERVICES] = ORGANISATION_ACCOUNTS as [OrgAccount, OrgAccount, OrgAccount];

@@ -36,7 +36,7 @@ const MINUTE = 60_000;
 const LAPTOP = '81.2.69.160';
 const MAC_CLI = 'aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.11.8';
 
-// The same key the day's generator gives the instance for hour k (organisation-day.ts, KeySchedule).
+// The same key the day's generator gives the instance for hour k (key-schedule.ts).
 function profileKey(day: OrganisationDay, instance: InstancePlan, k: number): string {
   return new RandomSource(day.options.seed, 'profile-key', `${instance.instanceId}|${k}`).iamId('ASIA');
 }

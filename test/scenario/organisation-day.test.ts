@@ -1,11 +1,8 @@
 import { InventoryDirectory } from '../../lib/inventory/inventory-directory';
 import type { InventoryDocuments } from '../../lib/inventory/ec2-inventory-schema';
 import { parseInventoryDocument } from '../../lib/inventory/inventory-directory';
-import {
-  ScenarioOptionsError,
-  generateOrganisationDay,
-  type ScenarioFile,
-} from '../../scripts/scenario/organisation-day';
+import { generateOrganisationDay, type ScenarioFile } from '../../scripts/scenario/organisation-day';
+import { ScenarioOptionsError } from '../../scripts/scenario/scenario-options';
 import { RandomSource, mulberry32 } from '../../scripts/scenario/random-source';
 
 type LogFile = Extract<ScenarioFile, { kind: 'log' }>;

@@ -13,8 +13,8 @@ import {
   EKS_POD_CIDR,
   generateOrganisationDay,
   type OrganisationDay,
-  type OrganisationDayOptions,
 } from '../../scripts/scenario/organisation-day';
+import type { OrganisationDayOptions } from '../../scripts/scenario/scenario-options';
 import { writeScenario } from '../../scripts/scenario/write-scenario';
 import { detect, originOfFinding } from '../scenario/detect-directory';
 import { runTune } from './tune-cli-harness';
