@@ -7,6 +7,7 @@ import { eventsInWorkers, workerCount } from '../cloudtrail/parse-pool';
 import { attachTaint } from '../investigate/finding-taint';
 import type { FindingDetail } from '../contracts/finding-event';
 import type { CredentialEvent } from '../engine/credential-event';
+import type { SignedCall } from '../engine/taint-call';
 import type { ExceptionList } from '../engine/credential-exception';
 import { addBatchStats, emptyBatchStats, type BatchStats } from '../engine/batch-stats';
 import { Detector } from '../engine/detector';
@@ -85,6 +86,8 @@ export async function runDetection(
   const skippedFiles: SkippedFile[] = [];
   const invalidRecords: InvalidRecords[] = [];
   let records = 0;
+  // Every minting call read: the taint trace starts from them instead of reading the logs for them.
+  const minting: SignedCall[] = [];
   // Events out of the reorder window, waiting to make a batch worth the detector's per-batch work.
   let ready: CredentialEvent[] = [];
 
@@ -107,6 +110,7 @@ export async function runDetection(
     }
     records += outcome.records;
     for (const event of outcome.events) buffer.push(event);
+    for (const call of outcome.minting) minting.push(call);
     if (outcome.invalid > 0) {
       const entry = { name: file.name, count: outcome.invalid, firstReason: outcome.firstReason };
       invalidRecords.push(entry);
@@ -123,7 +127,7 @@ export async function runDetection(
   await processBatch(ready);
 
   // Issue 17: what the stolen keys went on to do (derived sessions, persistence), read from the same logs.
-  const traced = await attachTaint([...findings.values()], options.paths, options.s3);
+  const traced = await attachTaint([...findings.values()], options.paths, options.s3, minting);
   return {
     findings: sortFindings(traced),
     files: files.length,

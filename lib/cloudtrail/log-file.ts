@@ -61,9 +61,18 @@ export async function readLogBytes(
 
 /** The second half of `readLogFile`: the records of bytes `readLogBytes` returned. */
 export function recordsOfLogBytes(fileName: string, raw: Buffer, maxBytes = MAX_LOG_FILE_BYTES): unknown[] {
-  const bytes = inflated(fileName, raw, maxBytes);
+  return recordsOfLogText(fileName, textOfLogBytes(fileName, raw, maxBytes));
+}
+
+/** The text of bytes `readLogBytes` returned, inflated: for a caller that looks before it parses. */
+export function textOfLogBytes(fileName: string, raw: Buffer, maxBytes = MAX_LOG_FILE_BYTES): string {
+  return inflated(fileName, raw, maxBytes).toString('utf8');
+}
+
+/** The records of a log file's text (`textOfLogBytes`). */
+export function recordsOfLogText(fileName: string, text: string): unknown[] {
   try {
-    return recordsFromText(bytes.toString('utf8'));
+    return recordsFromText(text);
   } catch (error) {
     if (error instanceof UnrecognisedRecordsError) throw new CorruptLogFileError(fileName, error.detail);
     throw error;

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EventDecoder, type EncodedEvents } from './event-codec';
+import type { SignedCall } from '../engine/taint-call';
 import type { FileEventsOutcome } from './file-events';
 import type { LogFileRef } from './log-sources';
 
@@ -22,6 +23,8 @@ export type FileSummary =
       readonly invalid: number;
       readonly firstReason: string;
       readonly events: number;
+      /** Its minting calls, structured-cloned (few: see FileEvents). */
+      readonly minting: SignedCall[];
     };
 
 /** A run's answer: its files in order, and their events one after another, encoded once. */
@@ -88,9 +91,9 @@ export async function* eventsInWorkers(
           results.set(file.index, { reason: file.reason });
           continue;
         }
-        const { index, records, invalid, firstReason } = file;
+        const { index, records, invalid, firstReason, minting } = file;
         const own = events.slice(taken, (taken += file.events));
-        results.set(index, { records, events: own, invalid, firstReason });
+        results.set(index, { records, events: own, invalid, firstReason, minting });
       }
       wake?.();
     });

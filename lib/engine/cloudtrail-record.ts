@@ -2,6 +2,7 @@ import type { CredentialDelivery, CredentialEvent, CredentialUse } from './crede
 import { EventCompactor, type IdentityFields, type SessionIdentity } from './compact-event';
 import { isInstanceActionName, readInstanceAction } from './instance-action-record';
 import { normalizeAddress } from './ip-address';
+import { mintingCallOf, type SignedCall } from './taint-call';
 import {
   DELIVERY_RULES,
   USE_RULES,
@@ -69,18 +70,26 @@ export interface FileEvents {
   /** Records that look like instance-credential activity but lack what the engine needs. */
   readonly invalid: number;
   readonly firstReason: string;
+  /**
+   * The calls that minted credentials (AssumeRole, GetSessionToken, GetFederationToken), by any key:
+   * the hunt's taint trace follows a thief's key through them without reading the logs again for them.
+   */
+  readonly minting: SignedCall[];
 }
 
 export function eventsOfRecords(records: readonly unknown[]): FileEvents {
   const events: CredentialEvent[] = [];
+  const minting: SignedCall[] = [];
   let invalid = 0;
   let firstReason = '';
   for (const record of records) {
     const result = normalizeRecord(record);
     if (result.status === 'event') events.push(result.event);
     else if (result.status === 'invalid' && invalid++ === 0) firstReason = result.reason;
+    const minted = mintingCallOf(record);
+    if (minted !== undefined) minting.push(minted);
   }
-  return { records: records.length, events, invalid, firstReason };
+  return { records: records.length, events, invalid, firstReason, minting };
 }
 
 /** People reaching into, stopping or starting instances: the trail-side signals' input (issue 13). */

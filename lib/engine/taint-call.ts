@@ -39,6 +39,8 @@ export type MintedCredential = Omit<DerivedSession, 'parentAccessKeyId' | 'minte
 };
 
 const MINTING_EVENTS = new Set(['AssumeRole', 'GetSessionToken', 'GetFederationToken']);
+// Looked at before the name is hashed: most event names are ruled out by their length alone.
+const MINTING_NAME_LENGTHS = new Set([...MINTING_EVENTS].map((name) => name.length));
 const HOUR_MS = 3_600_000;
 // STS maxima, used when a record's expiration is missing or unreadable: role chaining caps a session at
 // 1 h, GetSessionToken and GetFederationToken at 36 h (STS API reference, DurationSeconds).
@@ -81,6 +83,21 @@ export function readSignedCall(raw: unknown): SignedCall | undefined {
     requestParameters: objectOr(record['requestParameters']),
     responseElements: objectOr(record['responseElements']),
   };
+}
+
+/**
+ * The record as a call that minted credentials (its eventName is checked first: this runs on every
+ * record of a hunt, so that the taint trace need not read the logs a second time to find them).
+ */
+export function mintingCallOf(raw: unknown): SignedCall | undefined {
+  if (!isObject(raw)) return undefined;
+  // One read for a log file's record (most of a hunt); an EventBridge event keeps it under `detail`.
+  const detail = raw['eventName'] === undefined ? raw['detail'] : undefined;
+  const name = isObject(detail) ? detail['eventName'] : raw['eventName'];
+  if (typeof name !== 'string' || !MINTING_NAME_LENGTHS.has(name.length) || !MINTING_EVENTS.has(name))
+    return undefined;
+  const call = readSignedCall(raw);
+  return call !== undefined && mintedBy(call) !== undefined ? call : undefined;
 }
 
 /** The credentials a successful STS call handed out, or undefined. */

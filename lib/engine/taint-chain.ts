@@ -97,6 +97,11 @@ export class TaintChain {
     return this.keys.has(accessKeyId) || this.roots.has(accessKeyId);
   }
 
+  /** Every access key `follows` answers true for: the findings' keys and those minted from them. */
+  get followedKeys(): string[] {
+    return [...new Set([...this.roots.keys(), ...this.keys.keys()])];
+  }
+
   get tainted(): TaintedKey[] {
     return [...this.keys.values()];
   }
