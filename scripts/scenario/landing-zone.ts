@@ -1,13 +1,5 @@
-import {
-  zoneName,
-  type Estate,
-  type InstancePlan,
-  type InventoryExport,
-  type NatGatewayPlan,
-  type OrgAccount,
-  type Role,
-  type VpcPlan,
-} from './organisation-estate';
+import { zoneName, type InventoryExport } from './estate-inventory';
+import type { Estate, InstancePlan, NatGatewayPlan, OrgAccount, Role, VpcPlan } from './organisation-estate';
 import { RandomSource } from './random-source';
 
 /**

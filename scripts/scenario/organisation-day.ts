@@ -1,5 +1,6 @@
 // The organisation day: what it holds (manifest, inventory, exceptions, log files) and how it is made.
 import { isoSeconds, type CloudTrailRecord } from './cloudtrail-records';
+import { inventoryExports, mergeExports, type InventoryExport } from './estate-inventory';
 import { KeySchedule } from './key-schedule';
 import {
   addLandingZone,
@@ -10,14 +11,7 @@ import {
 import { scopedExceptions } from './landing-zone-thefts';
 import { generateFiles } from './log-delivery';
 import { namedSessionEvents, type ExpectedNamedSession } from './named-sessions';
-import {
-  buildEstate,
-  inventoryExports,
-  mergeExports,
-  type Estate,
-  type InventoryExport,
-  type OrgAccount,
-} from './organisation-estate';
+import { buildEstate, type Estate, type OrgAccount } from './organisation-estate';
 import { planThefts } from './planted-thefts';
 import { HOUR } from './scenario-events';
 import {
