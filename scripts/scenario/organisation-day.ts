@@ -2,12 +2,8 @@
 import { isoSeconds, type CloudTrailRecord } from './cloudtrail-records';
 import { inventoryExports, mergeExports, type InventoryExport } from './estate-inventory';
 import { KeySchedule } from './key-schedule';
-import {
-  addLandingZone,
-  describeLandingZoneTraps,
-  landingZoneExports,
-  type LandingZone,
-} from './landing-zone';
+import { addLandingZone, describeLandingZoneTraps, type LandingZone } from './landing-zone';
+import { landingZoneExports } from './landing-zone-inventory';
 import { scopedExceptions } from './landing-zone-thefts';
 import { generateFiles } from './log-delivery';
 import { namedSessionEvents, type ExpectedNamedSession } from './named-sessions';

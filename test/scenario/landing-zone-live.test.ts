@@ -17,7 +17,7 @@ import type { InventoryDocuments } from '../../lib/inventory/ec2-inventory-schem
 import { InventoryDirectory, parseInventoryDocument } from '../../lib/inventory/inventory-directory';
 import type { CachedNetwork, NetworkCache } from '../../lib/state/dynamodb-store';
 import { inventoryExports, mergeExports } from '../../scripts/scenario/estate-inventory';
-import { landingZoneExports } from '../../scripts/scenario/landing-zone';
+import { landingZoneExports } from '../../scripts/scenario/landing-zone-inventory';
 import {
   EKS_POD_CIDR,
   generateOrganisationDay,
