@@ -1,23 +1,13 @@
 // The organisation day: what it holds (manifest, inventory, exceptions, log files) and how it is made.
 import { isoSeconds, type CloudTrailRecord } from './cloudtrail-records';
+import { inventoryExports, mergeExports, type InventoryExport } from './estate-inventory';
 import { KeySchedule } from './key-schedule';
-import {
-  addLandingZone,
-  describeLandingZoneTraps,
-  landingZoneExports,
-  type LandingZone,
-} from './landing-zone';
+import { addLandingZone, describeLandingZoneTraps, type LandingZone } from './landing-zone';
+import { landingZoneExports } from './landing-zone-inventory';
 import { scopedExceptions } from './landing-zone-thefts';
 import { generateFiles } from './log-delivery';
 import { namedSessionEvents, type ExpectedNamedSession } from './named-sessions';
-import {
-  buildEstate,
-  inventoryExports,
-  mergeExports,
-  type Estate,
-  type InventoryExport,
-  type OrgAccount,
-} from './organisation-estate';
+import { buildEstate, type Estate, type OrgAccount } from './organisation-estate';
 import { planThefts } from './planted-thefts';
 import { HOUR } from './scenario-events';
 import {

@@ -5,7 +5,7 @@ import { FindingType, type FindingDetail } from '../../lib/contracts/finding-eve
 import { ExceptionList, parseExceptions } from '../../lib/engine/credential-exception';
 import type { InventoryDocuments } from '../../lib/inventory/ec2-inventory-schema';
 import { InventoryDirectory, parseInventoryDocument } from '../../lib/inventory/inventory-directory';
-import type { InventoryExport } from '../../scripts/scenario/organisation-estate';
+import type { InventoryExport } from '../../scripts/scenario/estate-inventory';
 import {
   EKS_POD_CIDR,
   generateOrganisationDay,

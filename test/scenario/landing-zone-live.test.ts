@@ -16,13 +16,13 @@ import {
 import type { InventoryDocuments } from '../../lib/inventory/ec2-inventory-schema';
 import { InventoryDirectory, parseInventoryDocument } from '../../lib/inventory/inventory-directory';
 import type { CachedNetwork, NetworkCache } from '../../lib/state/dynamodb-store';
-import { landingZoneExports } from '../../scripts/scenario/landing-zone';
+import { inventoryExports, mergeExports } from '../../scripts/scenario/estate-inventory';
+import { landingZoneExports } from '../../scripts/scenario/landing-zone-inventory';
 import {
   EKS_POD_CIDR,
   generateOrganisationDay,
   type OrganisationDay,
 } from '../../scripts/scenario/organisation-day';
-import { inventoryExports, mergeExports } from '../../scripts/scenario/organisation-estate';
 import { writeScenario } from '../../scripts/scenario/write-scenario';
 import { ec2Answering } from '../support/ec2-inventory-mock';
 import { detect, listFiles, originOfFinding } from './detect-directory';
