@@ -1,6 +1,6 @@
 /**
  * One benchmark measurement, run in its own process so that time and memory belong to it alone:
- *   tsx scripts/bench/measure.ts floor|engine|engine-main-thread DIR
+ *   tsx scripts/bench/measure.ts floor|engine|engine-main-thread|taint-trace DIR
  * `engine` is the hunt as `credtrail detect` runs it (parse workers on a large local hunt);
  * `engine-main-thread` the same with `--workers 0`, everything on one thread like the floor.
  * Prints one JSON line: records, seconds, records per second, peak heap and peak RSS.
@@ -15,6 +15,8 @@ import { NoInventory, runDetection } from '../../lib/cli/detect-run';
 import { ExceptionList, parseExceptions } from '../../lib/engine/credential-exception';
 import { InventoryDirectory } from '../../lib/inventory/inventory-directory';
 import { MemoryStore } from '../../lib/state/memory-store';
+import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
+import { traceIncidents } from '../../lib/investigate/incident-trace';
 
 // The bench reads local files only.
 const noS3 = (): never => {
@@ -34,6 +36,32 @@ async function floor(dir: string): Promise<number> {
     if ('records' in outcome) records += outcome.records.length;
   }
   return records;
+}
+
+/**
+ * What a hunt adds for one finding whose key minted credentials or left something behind: the taint
+ * trace's read of the logs (the hunt hands it the minting calls it read). The key followed is the first
+ * instance key of the day, so the files that mention it are parsed like the thief's would be. Returns
+ * the files read: the bench compares its time with the floor's, not its records.
+ */
+async function taintTrace(dir: string): Promise<number> {
+  const paths = [join(dir, 'cloudtrail')];
+  const files = await listLogFiles(paths, noS3);
+  let accessKeyId: string | undefined;
+  for await (const [, outcome] of readAhead(files, MAX_LOG_FILE_BYTES)) {
+    accessKeyId = 'records' in outcome ? outcome.records.map(instanceKeyOf).find(Boolean) : undefined;
+    if (accessKeyId !== undefined) break;
+  }
+  if (accessKeyId === undefined) throw new Error('no instance key in the bench day');
+  const root = { findingId: 'bench', accessKeyId, sourceIp: null, vpcEndpointId: null };
+  const trace = await traceIncidents([root], paths, noS3, []);
+  process.stderr.write(`taint trace: ${trace.files} files\n`);
+  return trace.files;
+}
+
+function instanceKeyOf(record: unknown): string | undefined {
+  const result = normalizeRecord(record);
+  return result.status === 'event' && result.event.kind === 'use' ? result.event.accessKeyId : undefined;
 }
 
 async function engine(dir: string, withInventory: boolean, workers?: number): Promise<number> {
@@ -57,8 +85,9 @@ async function engine(dir: string, withInventory: boolean, workers?: number): Pr
 
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
-  if ((mode !== 'floor' && mode !== 'engine' && mode !== 'engine-main-thread') || dir === undefined)
-    throw new Error('usage: measure.ts floor|engine|engine-main-thread DIR');
+  const modes = ['floor', 'engine', 'engine-main-thread', 'taint-trace'];
+  if (mode === undefined || !modes.includes(mode) || dir === undefined)
+    throw new Error(`usage: measure.ts ${modes.join('|')} DIR`);
   let peakHeap = 0;
   // The V8 heap figure alone: process.memoryUsage() also reads the RSS from /proc, every 20 ms.
   const heapUsed = () => getHeapStatistics().used_heap_size;
@@ -68,7 +97,9 @@ async function main(): Promise<void> {
   const records =
     mode === 'floor'
       ? await floor(dir)
-      : await engine(dir, true, mode === 'engine-main-thread' ? 0 : undefined);
+      : mode === 'taint-trace'
+        ? await taintTrace(dir)
+        : await engine(dir, true, mode === 'engine-main-thread' ? 0 : undefined);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

@@ -84,7 +84,11 @@ async function bundleMeasure(outDir: string): Promise<string> {
   return outfile;
 }
 
-function measure(program: string, mode: 'floor' | 'engine' | 'engine-main-thread', dir: string): Measurement {
+function measure(
+  program: string,
+  mode: 'floor' | 'engine' | 'engine-main-thread' | 'taint-trace',
+  dir: string,
+): Measurement {
   const output = execFileSync(process.execPath, [program, mode, dir], { cwd: ROOT, encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').pop() as string) as Measurement;
 }
@@ -115,6 +119,8 @@ interface MixResult {
   mainThreadToFloor: Summary;
   mainThreadToFloorCpu: Summary;
   workers: number;
+  /** The taint trace's time for one chain finding ÷ the floor's time, paired per repeat. */
+  taintToFloorTime: Summary;
   peakRssMiB: { small: number; full: number };
   smallRecords: number;
 }
@@ -128,17 +134,19 @@ async function mixes(base: string, program: string): Promise<MixResult[]> {
     const floors: Measurement[] = [];
     const engines: Measurement[] = [];
     const mainThread: Measurement[] = [];
+    const taint: Measurement[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       // Reverse the order every repeat, so a slow spell of the machine does not always land on one side.
       const runs = [
         () => floors.push(measure(program, 'floor', full)),
         () => engines.push(measure(program, 'engine', full)),
         () => mainThread.push(measure(program, 'engine-main-thread', full)),
+        () => taint.push(measure(program, 'taint-trace', full)),
       ];
       for (const run of repeat % 2 === 0 ? runs : runs.reverse()) run();
       const last = engines.length - 1;
       process.stderr.write(
-        `  repeat ${repeat + 1}: floor ${Math.round(floors[last]?.recordsPerSecond ?? 0)}/s, engine ${Math.round(engines[last]?.recordsPerSecond ?? 0)}/s, on the main thread ${Math.round(mainThread[last]?.recordsPerSecond ?? 0)}/s\n`,
+        `  repeat ${repeat + 1}: floor ${Math.round(floors[last]?.recordsPerSecond ?? 0)}/s, engine ${Math.round(engines[last]?.recordsPerSecond ?? 0)}/s, on the main thread ${Math.round(mainThread[last]?.recordsPerSecond ?? 0)}/s, taint trace ${(taint[last]?.seconds ?? 0).toFixed(1)} s\n`,
       );
     }
     const smallRun = small === full ? engines[0] : measure(program, 'engine', small);
@@ -162,6 +170,7 @@ async function mixes(base: string, program: string): Promise<MixResult[]> {
         mainThread.map((e, i) => e.recordsPerCpuSecond / (floors[i]?.recordsPerCpuSecond ?? NaN)),
       ),
       workers: workersOnThisMachine(),
+      taintToFloorTime: summary(taint.map((t, i) => t.seconds / (floors[i]?.seconds ?? NaN))),
       peakRssMiB: {
         small: Math.round(smallRun?.peakRssMiB ?? 0),
         full: Math.round(median(engines.map((m) => m.peakRssMiB))),
@@ -324,6 +333,7 @@ async function main(): Promise<void> {
         `| ${m.mix}: engine ÷ floor by CPU time (all threads), paired per repeat | ${pct(m.engineToFloorCpu)} |`,
         `| ${m.mix}: engine on the main thread alone (\`--workers 0\`), median; ÷ floor | ${fmt(m.mainThreadRecordsPerSecond)} records/s; ${pct(m.mainThreadToFloor)} |`,
         `| ${m.mix}: engine on the main thread alone ÷ floor by CPU time | ${pct(m.mainThreadToFloorCpu)} |`,
+        `| ${m.mix}: a finding's taint trace (the hunt's read of the logs for one chain finding) ÷ the floor's time, paired per repeat | ${pct(m.taintToFloorTime)} |`,
         `| ${m.mix}: engine peak RSS | ${m.peakRssMiB.small} MiB at ${fmt(m.smallRecords)} records, ${m.peakRssMiB.full} MiB at ${fmt(m.records)} |`,
       ]),
       ...[...dynamo, ...learned].map(
