@@ -31,6 +31,11 @@ export interface DetectionOptions {
    * 0 reads on the main thread. Default: one per core up to four, for 64 local files or more.
    */
   readonly workers?: number;
+  /**
+   * Minting calls kept for the taint trace (default 200,000, a few hundred bytes each); past it the hunt
+   * keeps none and the trace finds them itself, with one more read of the logs.
+   */
+  readonly maxMintingCalls?: number;
 }
 
 export interface SkippedFile {
@@ -87,7 +92,8 @@ export async function runDetection(
   const invalidRecords: InvalidRecords[] = [];
   let records = 0;
   // Every minting call read: the taint trace starts from them instead of reading the logs for them.
-  const minting: SignedCall[] = [];
+  let minting: SignedCall[] | undefined = [];
+  const maxMintingCalls = options.maxMintingCalls ?? MAX_MINTING_CALLS;
   // Events out of the reorder window, waiting to make a batch worth the detector's per-batch work.
   let ready: CredentialEvent[] = [];
 
@@ -110,7 +116,10 @@ export async function runDetection(
     }
     records += outcome.records;
     for (const event of outcome.events) buffer.push(event);
-    for (const call of outcome.minting) minting.push(call);
+    if (minting !== undefined) {
+      for (const call of outcome.minting) minting.push(call);
+      if (minting.length > maxMintingCalls) minting = undefined;
+    }
     if (outcome.invalid > 0) {
       const entry = { name: file.name, count: outcome.invalid, firstReason: outcome.firstReason };
       invalidRecords.push(entry);
@@ -150,6 +159,8 @@ export async function runDetection(
  * against the state earlier events left (test/engine/detector-batching.test.ts).
  */
 const MIN_BATCH_EVENTS = 1024;
+
+const MAX_MINTING_CALLS = 200_000;
 
 const SEVERITY_ORDER = { HIGH: 0, MEDIUM: 1, LOW: 2 } as const;
 

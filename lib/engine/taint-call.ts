@@ -97,7 +97,21 @@ export function mintingCallOf(raw: unknown): SignedCall | undefined {
   if (typeof name !== 'string' || !MINTING_NAME_LENGTHS.has(name.length) || !MINTING_EVENTS.has(name))
     return undefined;
   const call = readSignedCall(raw);
-  return call !== undefined && mintedBy(call) !== undefined ? call : undefined;
+  if (call === undefined || mintedBy(call) === undefined) return undefined;
+  // A hunt keeps these to its end: only what mintedBy reads, not the record's whole request and response.
+  const credentials = call.responseElements['credentials'] as Record<string, unknown>;
+  const request = call.requestParameters;
+  return {
+    ...call,
+    requestParameters: {
+      roleArn: request['roleArn'],
+      roleSessionName: request['roleSessionName'],
+      name: request['name'],
+    },
+    responseElements: {
+      credentials: { accessKeyId: credentials['accessKeyId'], expiration: credentials['expiration'] },
+    },
+  };
 }
 
 /** The credentials a successful STS call handed out, or undefined. */

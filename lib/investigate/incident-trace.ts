@@ -91,8 +91,11 @@ export async function traceIncidents(
  */
 const MAX_KEYS_SEARCHED = 32;
 
+// Access key ids are letters and digits; a key that is not (a record can say anything) is parsed for.
+const PLAIN_KEY = /^[A-Za-z0-9]+$/;
+
 function mentionsAny(keys: readonly string[]): ((text: string) => boolean) | undefined {
-  if (keys.length > MAX_KEYS_SEARCHED || keys.some((key) => key === '')) return undefined;
+  if (keys.length > MAX_KEYS_SEARCHED || !keys.every((key) => PLAIN_KEY.test(key))) return undefined;
   return (text) => keys.some((key) => text.includes(key));
 }
 

@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerDetectCommand } from '../../lib/cli/detect-command';
+import { NoInventory, runDetection } from '../../lib/cli/detect-run';
+import { ExceptionList } from '../../lib/engine/credential-exception';
+import { MemoryStore } from '../../lib/state/memory-store';
 import { traceIncidents } from '../../lib/investigate/incident-trace';
 import { mintingCallOf, type SignedCall } from '../../lib/engine/taint-call';
 import { FindingDetailSchema, type FindingDetail } from '../../lib/contracts/finding-event';
@@ -63,6 +66,29 @@ describe('the hunt follows a stolen key through the minting calls it read', () =
     expect(handed).toEqual(ownPass);
   });
 
+  it('past its cap of minting calls, the hunt keeps none and the trace finds them itself: same taint', async () => {
+    const hunt = (maxMintingCalls?: number) =>
+      runDetection({
+        paths: [dir],
+        store: new MemoryStore(),
+        networks: new NoInventory(),
+        exceptions: new ExceptionList([]),
+        trustedAccounts: new Set(),
+        trustRecipientAccounts: true,
+        reorderWindowMs: 3_600_000,
+        clock: () => Date.parse('2026-11-27T00:00:00Z'),
+        s3: noS3,
+        workers: 0,
+        ...(maxMintingCalls === undefined ? {} : { maxMintingCalls }),
+      });
+
+    const capped = await hunt(0);
+    const usual = await hunt();
+
+    expect(capped.findings[0]?.taint?.derivedSessions.length).toBeGreaterThan(0);
+    expect(capped.findings).toEqual(usual.findings);
+  });
+
   it('still reports a file of the chain it could not parse, and skips unreadable files that cannot hold it', async () => {
     const [finding] = await hunt(dir, 0);
     const broken = join(dir, 'broken-with-key.json');
@@ -74,6 +100,14 @@ describe('the hunt follows a stolen key through the minting calls it read', () =
 
       expect(trace.files).toBe(5);
       expect(trace.skippedFiles.map((file) => file.name)).toEqual([broken]);
+      // A key that is not letters and digits may be written escaped: then every file is parsed.
+      const odd = await traceIncidents(
+        [{ ...rootOf(finding as FindingDetail), accessKeyId: 'ASIA/ODD' }],
+        [dir],
+        noS3,
+        [],
+      );
+      expect(odd.skippedFiles.map((file) => file.name).sort()).toEqual([unrelated, broken].sort());
     } finally {
       rmSync(broken);
       rmSync(unrelated);
