@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ExitCode, registerDetectCommand } from '../../lib/cli/detect-command';
-import { NoInventory, runDetection } from '../../lib/cli/detect-run';
+import { runDetection } from '../../lib/cli/detect-run';
 import { FindingDetailSchema } from '../../lib/contracts/finding-event';
-import { ExceptionList } from '../../lib/engine/credential-exception';
-import { MemoryStore } from '../../lib/state/memory-store';
 import { useRecord } from '../support/cloudtrail-records';
 import { runCli } from '../support/cli-run';
+import { huntOptions } from '../support/hunt-options';
 
 const ATTACKER = '185.220.101.7';
 // The module object itself (not an import namespace), so one test can refuse a readdir.
@@ -126,18 +125,9 @@ describe('credtrail detect: what it reads', () => {
     writeFileSync(big, JSON.stringify({ Records: Array.from({ length: 50 }, () => useRecord()) }));
 
     // Act
-    const report = await runDetection({
-      paths: [dir],
-      store: new MemoryStore(),
-      networks: new NoInventory(),
-      exceptions: new ExceptionList([]),
-      trustedAccounts: new Set(),
-      trustRecipientAccounts: true,
-      reorderWindowMs: 0,
-      clock: Date.now,
-      s3: () => Promise.reject(new Error('no S3 in this test')),
-      maxFileBytes: 16 * 1024,
-    });
+    const report = await runDetection(
+      huntOptions({ paths: [dir], reorderWindowMs: 0, maxFileBytes: 16 * 1024 }),
+    );
 
     // Assess
     expect(report.skippedFiles).toEqual([{ name: big, reason: 'larger than 16384 bytes' }]);

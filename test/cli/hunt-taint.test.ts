@@ -1,15 +1,14 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerDetectCommand } from '../../lib/cli/detect-command';
-import { NoInventory, runDetection } from '../../lib/cli/detect-run';
-import { ExceptionList } from '../../lib/engine/credential-exception';
-import { MemoryStore } from '../../lib/state/memory-store';
+import { runDetection } from '../../lib/cli/detect-run';
 import { traceIncidents } from '../../lib/investigate/incident-trace';
 import { mintingCallOf, type SignedCall } from '../../lib/engine/taint-call';
 import { FindingDetailSchema, type FindingDetail } from '../../lib/contracts/finding-event';
 import { rootOf } from '../../lib/engine/taint-chain';
 import { TRAIL, writeTaintTrail } from '../support/taint-trail';
 import { runCli } from '../support/cli-run';
+import { huntOptions } from '../support/hunt-options';
 
 const run = (args: string[]) => runCli(args, registerDetectCommand);
 const noS3 = () => {
@@ -68,19 +67,14 @@ describe('the hunt follows a stolen key through the minting calls it read', () =
 
   it('past its cap of minting calls, the hunt keeps none and the trace finds them itself: same taint', async () => {
     const hunt = (maxMintingCalls?: number) =>
-      runDetection({
-        paths: [dir],
-        store: new MemoryStore(),
-        networks: new NoInventory(),
-        exceptions: new ExceptionList([]),
-        trustedAccounts: new Set(),
-        trustRecipientAccounts: true,
-        reorderWindowMs: 3_600_000,
-        clock: () => Date.parse('2026-11-27T00:00:00Z'),
-        s3: noS3,
-        workers: 0,
-        ...(maxMintingCalls === undefined ? {} : { maxMintingCalls }),
-      });
+      runDetection(
+        huntOptions({
+          paths: [dir],
+          clock: () => Date.parse('2026-11-27T00:00:00Z'),
+          workers: 0,
+          ...(maxMintingCalls === undefined ? {} : { maxMintingCalls }),
+        }),
+      );
 
     const capped = await hunt(0);
     const usual = await hunt();

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MIN_FILES_FOR_WORKERS, workerCount } from '../../lib/cloudtrail/parse-pool';
 import type { LogFileRef } from '../../lib/cloudtrail/log-sources';
-import { NoInventory, runDetection, type DetectionReport } from '../../lib/cli/detect-run';
+import { runDetection, type DetectionReport } from '../../lib/cli/detect-run';
 import { ExceptionList, parseExceptions } from '../../lib/engine/credential-exception';
 import { InventoryDirectory } from '../../lib/inventory/inventory-directory';
-import { MemoryStore } from '../../lib/state/memory-store';
 import { generateOrganisationDay, type OrganisationDay } from '../../scripts/scenario/organisation-day';
 import { writeScenario } from '../../scripts/scenario/write-scenario';
 import { useRecord } from '../support/cloudtrail-records';
+import { huntOptions } from '../support/hunt-options';
 
 /**
  * A large hunt reads and parses its files on worker threads (lib/cloudtrail/parse-pool.ts) while the
@@ -45,18 +45,15 @@ describe('a hunt read by parse workers', () => {
   });
 
   const hunt = (workers: number, withInventory: boolean): Promise<DetectionReport> =>
-    runDetection({
-      paths: [join(dir, 'cloudtrail')],
-      store: new MemoryStore(),
-      networks: withInventory ? inventory : new NoInventory(),
-      exceptions: new ExceptionList(parseExceptions(day.exceptions)),
-      trustedAccounts: new Set(withInventory ? inventory.ownerAccounts : []),
-      trustRecipientAccounts: true,
-      reorderWindowMs: 3_600_000,
-      clock: () => day.end,
-      s3: () => Promise.reject(new Error('no S3 in this test')),
-      workers,
-    });
+    runDetection(
+      huntOptions({
+        paths: [join(dir, 'cloudtrail')],
+        ...(withInventory ? { networks: inventory, trustedAccounts: new Set(inventory.ownerAccounts) } : {}),
+        exceptions: new ExceptionList(parseExceptions(day.exceptions)),
+        clock: () => day.end,
+        workers,
+      }),
+    );
 
   it.each([
     ['with inventory', true],

@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CorruptLogFileError, readLogFile } from '../../lib/cloudtrail/log-file';
-import { NoInventory, runDetection } from '../../lib/cli/detect-run';
+import { runDetection } from '../../lib/cli/detect-run';
 import { normalizeRecord } from '../../lib/engine/cloudtrail-record';
-import { ExceptionList } from '../../lib/engine/credential-exception';
-import { MemoryStore } from '../../lib/state/memory-store';
 import { useRecord } from '../support/cloudtrail-records';
-import { S3Client } from '@aws-sdk/client-s3';
+import { huntOptions } from '../support/hunt-options';
 
 // Property-based checks that no input, however broken, takes the process down or loses good records.
 const RUNS = { numRuns: 300 };
@@ -155,17 +153,9 @@ describe('a batch with bad files and bad records', () => {
               writeFileSync(name, gzipSync(JSON.stringify({ Records: records })));
             });
 
-            const report = await runDetection({
-              paths: [dir],
-              store: new MemoryStore(),
-              networks: new NoInventory(),
-              exceptions: new ExceptionList([]),
-              trustedAccounts: new Set(),
-              trustRecipientAccounts: true,
-              reorderWindowMs: 3_600_000,
-              clock: () => Date.parse('2026-11-26T12:00:00Z'),
-              s3: () => new S3Client({ region: 'us-east-1' }),
-            });
+            const report = await runDetection(
+              huntOptions({ paths: [dir], clock: () => Date.parse('2026-11-26T12:00:00Z') }),
+            );
 
             expect(report.stats.credentialUses).toBe(goodUses);
             expect(report.skippedFiles.map((s) => s.name).sort()).toEqual(corrupt.sort());
