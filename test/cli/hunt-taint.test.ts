@@ -66,7 +66,7 @@ describe('the hunt follows a stolen key through the minting calls it read', () =
   });
 
   it('past its cap of minting calls, the hunt keeps none and the trace finds them itself: same taint', async () => {
-    const hunt = (maxMintingCalls?: number) =>
+    const detectWith = (maxMintingCalls?: number) =>
       runDetection(
         huntOptions({
           paths: [dir],
@@ -76,8 +76,8 @@ describe('the hunt follows a stolen key through the minting calls it read', () =
         }),
       );
 
-    const capped = await hunt(0);
-    const usual = await hunt();
+    const capped = await detectWith(0);
+    const usual = await detectWith();
 
     expect(capped.findings[0]?.taint?.derivedSessions.length).toBeGreaterThan(0);
     expect(capped.findings).toEqual(usual.findings);
