@@ -11,6 +11,6 @@ export async function* eventsInProcess(
   maxFileBytes: number,
 ): AsyncGenerator<[LogFileRef, FileEventsOutcome]> {
   for await (const [file, outcome] of readAhead(files, maxFileBytes)) {
-    yield [file, 'reason' in outcome ? outcome : eventsOfRecords(outcome.records)];
+    yield [file, 'reason' in outcome ? outcome : eventsOfRecords(outcome.records, { keepMinting: true })];
   }
 }

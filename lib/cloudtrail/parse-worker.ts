@@ -27,7 +27,7 @@ async function parse(
   } catch (error) {
     return { index, reason: skipReason(error) };
   }
-  const { events, ...counts } = eventsOfRecords(records);
+  const { events, ...counts } = eventsOfRecords(records, { keepMinting: true });
   for (const event of events) into.push(event);
   return { index, ...counts, events: events.length };
 }

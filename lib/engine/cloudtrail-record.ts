@@ -71,13 +71,17 @@ export interface FileEvents {
   readonly invalid: number;
   readonly firstReason: string;
   /**
-   * The calls that minted credentials (AssumeRole, GetSessionToken, GetFederationToken), by any key:
-   * the hunt's taint trace follows a thief's key through them without reading the logs again for them.
+   * With `keepMinting`, the calls that minted credentials (AssumeRole, GetSessionToken,
+   * GetFederationToken), by any key: the hunt's taint trace follows a thief's key through them without
+   * reading the logs again for them. Empty otherwise (the Lambda follows keys its own way).
    */
   readonly minting: SignedCall[];
 }
 
-export function eventsOfRecords(records: readonly unknown[]): FileEvents {
+export function eventsOfRecords(
+  records: readonly unknown[],
+  { keepMinting = false }: { keepMinting?: boolean } = {},
+): FileEvents {
   const events: CredentialEvent[] = [];
   const minting: SignedCall[] = [];
   let invalid = 0;
@@ -86,6 +90,7 @@ export function eventsOfRecords(records: readonly unknown[]): FileEvents {
     const result = normalizeRecord(record);
     if (result.status === 'event') events.push(result.event);
     else if (result.status === 'invalid' && invalid++ === 0) firstReason = result.reason;
+    if (!keepMinting) continue;
     const minted = mintingCallOf(record);
     if (minted !== undefined) minting.push(minted);
   }

@@ -3,7 +3,7 @@ import { CorruptLogFileError, readLogBytes, recordsOfLogText, textOfLogBytes } f
 import { listLogFiles, type LogFileRef } from '../cloudtrail/log-sources';
 import type { Artefact } from '../contracts/finding-event';
 import { artefactsOf } from '../engine/taint-artefacts';
-import { mintedBy, readSignedCall, type SignedCall } from '../engine/taint-call';
+import { mintingCallOf, readSignedCall, type SignedCall } from '../engine/taint-call';
 import { TaintChain, type TaintRoot, type TaintedKey } from '../engine/taint-chain';
 export { rootOf } from '../engine/taint-chain';
 
@@ -54,8 +54,8 @@ export async function traceIncidents(
     const found: SignedCall[] = [];
     await eachFile(files, skippedFiles, (_, records) => {
       for (const record of records) {
-        const call = readSignedCall(record);
-        if (call !== undefined && mintedBy(call) !== undefined) found.push(call);
+        const call = mintingCallOf(record);
+        if (call !== undefined) found.push(call);
       }
     });
     chain.close(found);
