@@ -2,6 +2,7 @@ import type { ResponseFailedDetail } from '../contracts/response-event';
 import type { Alert } from './alert-renderer';
 import { cloudTrailKeyLink, ec2InstanceLink, iamRoleLink } from './console-links';
 import { fields, fitSubject, formatTime, section } from './email-text';
+import { incidentRows } from './response-plan-alert';
 
 /**
  * A response that is failed(final): credtrail stopped trying. One email per incident, mode and phase
@@ -33,14 +34,7 @@ export function renderResponseFailure(failure: ResponseFailedDetail): Alert {
       ...fields([
         ['Incident', failure.incidentId],
         ['Mode', failure.mode],
-        ['Severity', i.severity],
-        ['Finding', `${i.findingSource} ${i.findingType} (${i.findingId})`],
-        ['Account', i.accountId],
-        ['Region', i.region],
-        ['Role', i.roleName],
-        ['Instance', i.instanceId],
-        ['Access key', i.accessKeyId],
-        ['Attacker IP', i.attackerIp],
+        ...incidentRows(i),
         ['Failed at', formatTime(failure.failedAt)],
       ]),
     ]),

@@ -1,9 +1,27 @@
 // The responder's emails: the plan of an incident (dry-run, enforce or undo) and a step that failed.
-import type { ResponsePlanDetail, ResponseStepResultDetail } from '../contracts/response-event';
+import type {
+  IncidentSummary,
+  ResponsePlanDetail,
+  ResponseStepResultDetail,
+} from '../contracts/response-event';
 import { describeCall } from '../responder/call-description';
 import type { Alert } from './alert-renderer';
 import { alertLinks } from './console-links';
 import { alertFooter, fields, fitSubject, formatTime, section, toSubjectSafe } from './email-text';
+
+/** What both responder emails say of the incident: the finding, where, and whose key. */
+export function incidentRows(i: IncidentSummary): [string, string | null | undefined][] {
+  return [
+    ['Severity', i.severity],
+    ['Finding', `${i.findingSource} ${i.findingType} (${i.findingId})`],
+    ['Account', i.accountId],
+    ['Region', i.region],
+    ['Role', i.roleName],
+    ['Instance', i.instanceId],
+    ['Access key', i.accessKeyId],
+    ['Attacker IP', i.attackerIp],
+  ];
+}
 
 export function renderResponsePlan(plan: ResponsePlanDetail): Alert {
   const i = plan.incident;
@@ -46,14 +64,7 @@ export function renderResponsePlan(plan: ResponsePlanDetail): Alert {
     ]),
     ...section('Incident', [
       ...fields([
-        ['Severity', i.severity],
-        ['Finding', `${i.findingSource} ${i.findingType} (${i.findingId})`],
-        ['Account', i.accountId],
-        ['Region', i.region],
-        ['Role', i.roleName],
-        ['Instance', i.instanceId],
-        ['Access key', i.accessKeyId],
-        ['Attacker IP', i.attackerIp],
+        ...incidentRows(i),
         ['Attacker account', i.attackerAccountId],
         ['Attacker endpoint', i.attackerVpcEndpointId],
       ]),

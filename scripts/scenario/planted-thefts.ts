@@ -92,15 +92,7 @@ export function planThefts(
   };
 
   const plans: TheftPlan[] = [];
-  const plant = (
-    label: string,
-    story: string,
-    severity: 'HIGH' | 'MEDIUM',
-    instance: InstancePlan,
-    k: number,
-    origin: TheftOrigin,
-    calls: readonly (readonly [number, ApiCall])[],
-  ) => {
+  const plant: TheftContext['plant'] = (label, story, severity, instance, k, origin, calls) => {
     const accessKeyId = keys.profileKey(instance, k);
     if (stolen.has(accessKeyId))
       throw new ScenarioOptionsError(`theft ${label} reuses a stolen key; use more hours`);
